@@ -1,0 +1,147 @@
+//! The driver: reads files from disk and runs the phases on them. The phases
+//! themselves never touch the filesystem.
+
+use crate::diagnostics::{self, Diagnostic};
+use crate::source::{FileId, SourceMap};
+use crate::syntax::{self, ast};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An error that stops the driver before any diagnostics: exit code 2.
+#[derive(Debug)]
+pub struct IoError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for IoError {}
+
+impl IoError {
+    pub fn new(path: &Path, message: impl Into<String>) -> IoError {
+        IoError {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The `.mlp` files named by `paths`: files as given, folders searched
+/// recursively (hidden folders and `target/` skipped), in a stable order.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| IoError::new(path, io_words(&e)))?;
+        if meta.is_dir() {
+            let before = files.len();
+            walk(path, &mut files)?;
+            if files.len() == before {
+                return Err(IoError::new(path, "no .mlp files in this folder"));
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), IoError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| IoError::new(dir, io_words(&e)))?;
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for entry in entries {
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if entry.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                walk(&entry, files)?;
+            }
+        } else if entry.extension().is_some_and(|e| e == "mlp") {
+            files.push(entry);
+        }
+    }
+    Ok(())
+}
+
+pub fn io_words(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::InvalidData => "not valid UTF-8 text".into(),
+        _ => error.to_string(),
+    }
+}
+
+pub fn read_source(path: &Path) -> Result<String, IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError::new(path, io_words(&e)))?;
+    String::from_utf8(bytes).map_err(|e| {
+        IoError::new(
+            path,
+            format!(
+                "not valid UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+pub struct ParsedFile {
+    pub id: FileId,
+    pub ast: ast::File,
+}
+
+/// The result of parsing a set of files: the sources, their trees and all diagnostics.
+pub struct Session {
+    pub sources: SourceMap,
+    pub files: Vec<ParsedFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Session {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads and parses every file.
+pub fn parse_files(paths: &[PathBuf]) -> Result<Session, IoError> {
+    let mut sources = SourceMap::new();
+    let mut files = Vec::new();
+    let mut all = Vec::new();
+    for path in collect_files(paths)? {
+        let text = read_source(&path)?;
+        let id = sources.add(&path, path.display().to_string(), text);
+        let parsed = syntax::parse(&sources.get(id).text, id);
+        all.extend(parsed.diagnostics);
+        files.push(ParsedFile {
+            id,
+            ast: parsed.file,
+        });
+    }
+    diagnostics::sort(&mut all);
+    Ok(Session {
+        sources,
+        files,
+        diagnostics: all,
+    })
+}
+
+/// Writes `contents` to `path` through a temporary file and a rename, so a
+/// reader never sees a half-written file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, contents).map_err(|e| IoError::new(&tmp, io_words(&e)))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        IoError::new(path, io_words(&e))
+    })
+}

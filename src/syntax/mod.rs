@@ -1,0 +1,204 @@
+//! Syntax: text to [`ast::File`], never failing.
+//!
+//! [`parse`] always returns a tree and a list of diagnostics. The lexical
+//! pass (`lexical.rs`) cuts the file into one chunk per top-level block;
+//! pest parses each chunk on its own (`parser.rs`), and a chunk that fails
+//! becomes an [`ast::ItemKind::Error`] with one diagnostic (`errors.rs`).
+
+pub mod ast;
+mod errors;
+mod lexical;
+mod parser;
+
+use crate::diagnostics::{codes, Diagnostic};
+use crate::source::{FileId, Span};
+use ast::{BlockKeyword, CommentKind, ErrorItem, File, Ident, Item, ItemKind};
+use pest::Parser;
+use std::collections::HashMap;
+
+pub struct Parsed {
+    pub file: File,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Parsed {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.is_error())
+    }
+}
+
+/// Parses the text of one file. `file` is only used to label diagnostics.
+pub fn parse(text: &str, file: FileId) -> Parsed {
+    let scan = lexical::scan(text, file);
+    let mut diagnostics = scan.diagnostics;
+    let mut items = Vec::new();
+    for chunk in &scan.chunks {
+        let chunk_text = &text[chunk.span.range()];
+        if chunk_text.trim().is_empty() || is_only_comments(chunk_text) {
+            continue;
+        }
+        if chunk.has_error {
+            items.push(error_item(chunk_text, chunk.span));
+            continue;
+        }
+        match parser::MlpParser::parse(parser::Rule::chunk, chunk_text) {
+            Ok(mut pairs) => {
+                let mut lower = parser::Lower {
+                    base: chunk.span.start as usize,
+                    file,
+                    diagnostics: Vec::new(),
+                    after_missing_eq: false,
+                };
+                let item = pairs.next().and_then(|pair| lower.chunk(pair));
+                diagnostics.append(&mut lower.diagnostics);
+                match item {
+                    Some(item) => items.push(item),
+                    None => items.push(error_item(chunk_text, chunk.span)),
+                }
+            }
+            Err(_) => {
+                diagnostics.push(errors::diagnose(
+                    chunk_text,
+                    chunk.span.start as usize,
+                    file,
+                ));
+                items.push(error_item(chunk_text, chunk.span));
+            }
+        }
+    }
+    let comments = scan.comments;
+    attach_docs(&mut items, &comments, text);
+    duplicates(&items, file, &mut diagnostics);
+    Parsed {
+        file: File { items, comments },
+        diagnostics,
+    }
+}
+
+fn is_only_comments(chunk: &str) -> bool {
+    let mut rest = chunk.trim_start();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("//") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if rest.starts_with("/*") {
+            match rest.find("*/") {
+                Some(end) => rest = rest[end + 2..].trim_start(),
+                None => return false,
+            }
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// A placeholder for a block that did not parse, keeping its keyword and
+/// name when the chunk starts with them, for later phases and the editor.
+fn error_item(chunk: &str, span: Span) -> Item {
+    let trimmed = chunk.trim_start();
+    let lead = chunk.len() - trimmed.len();
+    let mut words = trimmed.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+    let keyword = words.next().and_then(BlockKeyword::from_word);
+    let name = keyword.and_then(|_| {
+        let after_kw = &trimmed[trimmed.find(char::is_whitespace)?..];
+        let name_start = after_kw.len() - after_kw.trim_start().len();
+        let name: String = after_kw[name_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let start = span.start as usize + lead + (trimmed.len() - after_kw.len()) + name_start;
+        (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then(|| Ident {
+            span: Span::new(start, start + name.len()),
+            name,
+        })
+    });
+    let end = span.start as usize + chunk.trim_end().len();
+    Item {
+        kind: ItemKind::Error(ErrorItem { keyword, name }),
+        doc: None,
+        span: Span::new(span.start as usize + lead, end),
+    }
+}
+
+/// Gives each item the text of the `///` comments directly above it.
+fn attach_docs(items: &mut [Item], comments: &[ast::Comment], text: &str) {
+    let mut doc_lines: Vec<&ast::Comment> = Vec::new();
+    let mut comment_index = 0;
+    for item in items.iter_mut() {
+        doc_lines.clear();
+        while comment_index < comments.len() && comments[comment_index].span.end <= item.span.start
+        {
+            let comment = &comments[comment_index];
+            let contiguous = doc_lines.last().is_none_or(|prev| {
+                text[prev.span.end as usize..comment.span.start as usize]
+                    .chars()
+                    .filter(|c| *c == '\n')
+                    .count()
+                    == 1
+            });
+            if comment.kind == CommentKind::Doc && contiguous {
+                doc_lines.push(comment);
+            } else if comment.kind == CommentKind::Doc {
+                doc_lines = vec![comment];
+            } else {
+                doc_lines.clear();
+            }
+            comment_index += 1;
+        }
+        let adjacent = doc_lines.last().is_some_and(|last| {
+            text[last.span.end as usize..item.span.start as usize]
+                .chars()
+                .all(char::is_whitespace)
+                && text[last.span.end as usize..item.span.start as usize]
+                    .matches('\n')
+                    .count()
+                    <= 1
+        });
+        if adjacent {
+            let lines: Vec<&str> = doc_lines
+                .iter()
+                .map(|c| {
+                    c.text
+                        .trim_start_matches("///")
+                        .strip_prefix(' ')
+                        .unwrap_or(&c.text[3..])
+                })
+                .collect();
+            item.doc = Some(lines.join("\n"));
+        }
+    }
+}
+
+/// Two blocks of the same namespace with one name, reported with both spans.
+/// `env` overlays have a namespace of their own; `evaluate` blocks clash when
+/// they evaluate the same model on the same data.
+fn duplicates(items: &[Item], file: FileId, diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(bool, String), &Item> = HashMap::new();
+    for item in items {
+        let key = match (&item.kind, item.name()) {
+            (ItemKind::Evaluate(e), _) => (
+                false,
+                format!("{} on {}", e.model.dotted(), e.data.dotted()),
+            ),
+            (ItemKind::Error(_), _) | (_, None) => continue,
+            (_, Some(name)) => (item.keyword() == Some(BlockKeyword::Env), name.name.clone()),
+        };
+        let Some(first) = seen.get(&key) else {
+            seen.insert(key, item);
+            continue;
+        };
+        let span_of = |item: &Item| item.name().map_or(item.span, |n| n.span);
+        let what = match &item.kind {
+            ItemKind::Evaluate(_) => format!("`evaluate {}` is declared twice", key.1),
+            _ => format!("the name `{}` is declared twice", key.1),
+        };
+        diagnostics.push(
+            Diagnostic::error(codes::DUPLICATE_BLOCK, what)
+                .with_label(file, span_of(item), "declared again here")
+                .with_label(file, span_of(first), "first declared here")
+                .with_help(
+                    "block names are unique in a module: rename one of the blocks, or merge them",
+                ),
+        );
+    }
+}
