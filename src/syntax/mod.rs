@@ -41,30 +41,13 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             items.push(error_item(chunk_text, chunk.span));
             continue;
         }
-        match parser::MlpParser::parse(parser::Rule::chunk, chunk_text) {
-            Ok(mut pairs) => {
-                let mut lower = parser::Lower {
-                    base: chunk.span.start as usize,
-                    file,
-                    diagnostics: Vec::new(),
-                    after_missing_eq: false,
-                };
-                let item = pairs.next().and_then(|pair| lower.chunk(pair));
-                diagnostics.append(&mut lower.diagnostics);
-                match item {
-                    Some(item) => items.push(item),
-                    None => items.push(error_item(chunk_text, chunk.span)),
-                }
-            }
-            Err(_) => {
-                diagnostics.push(errors::diagnose(
-                    chunk_text,
-                    chunk.span.start as usize,
-                    file,
-                ));
-                items.push(error_item(chunk_text, chunk.span));
-            }
-        }
+        let item = parse_chunk(
+            chunk_text,
+            chunk.span.start as usize,
+            file,
+            &mut diagnostics,
+        );
+        items.push(item.unwrap_or_else(|| error_item(chunk_text, chunk.span)));
     }
     let comments = scan.comments;
     attach_docs(&mut items, &comments, text);
@@ -75,14 +58,53 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
     }
 }
 
+/// Parses one chunk, reporting what is wrong with it; `None` if it holds no
+/// usable block.
+fn parse_chunk(
+    chunk_text: &str,
+    base: usize,
+    file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Item> {
+    match parser::MlpParser::parse(parser::Rule::chunk, chunk_text) {
+        Ok(mut pairs) => {
+            let mut lower = parser::Lower {
+                base,
+                file,
+                diagnostics: Vec::new(),
+                after_missing_eq: false,
+            };
+            let item = pairs.next().and_then(|pair| lower.chunk(pair));
+            diagnostics.append(&mut lower.diagnostics);
+            item
+        }
+        Err(_) => {
+            let diagnostic = errors::diagnose(chunk_text, base, file);
+            // A complete block followed by stray text (a misspelled block
+            // keyword, a field after the closing `}`) keeps the block: only
+            // the stray text is reported.
+            let block_end = diagnostic
+                .primary()
+                .filter(|_| diagnostic.code == codes::EXPECTED_BLOCK)
+                .map(|label| label.span.start as usize - base);
+            diagnostics.push(diagnostic);
+            let block_end = block_end.filter(|end| *end > 0 && *end < chunk_text.len())?;
+            let mut before = Vec::new();
+            let item = parse_chunk(&chunk_text[..block_end], base, file, &mut before)?;
+            diagnostics.append(&mut before);
+            Some(item)
+        }
+    }
+}
+
 fn is_only_comments(chunk: &str) -> bool {
     let mut rest = chunk.trim_start();
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix("//") {
             rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
         } else if rest.starts_with("/*") {
-            match rest.find("*/") {
-                Some(end) => rest = rest[end + 2..].trim_start(),
+            match block_comment_len(rest) {
+                Some(len) => rest = rest[len..].trim_start(),
                 None => return false,
             }
         } else {
@@ -90,6 +112,28 @@ fn is_only_comments(chunk: &str) -> bool {
         }
     }
     true
+}
+
+/// The length of the (nested) block comment `text` starts with, if it is closed.
+fn block_comment_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"/*") {
+            depth += 1;
+            i += 2;
+        } else if bytes[i..].starts_with(b"*/") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return Some(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
 /// A placeholder for a block that did not parse, keeping its keyword and
