@@ -145,3 +145,140 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoError> {
         IoError::new(path, io_words(&e))
     })
 }
+
+/// Reads local modules from disk for the resolver.
+pub struct FsLoader;
+
+impl crate::resolve::Loader for FsLoader {
+    fn read(&self, path: &Path) -> Result<String, String> {
+        read_source(path).map_err(|e| e.message)
+    }
+}
+
+/// One checked project: an entry file, the modules it uses, the semantic
+/// model and every diagnostic of every phase.
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub resolved: crate::resolve::Resolved,
+    pub program: crate::check::Program,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Bad `--param` / `--env` overrides: exit code 2.
+    pub usage_errors: Vec<String>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn ir(&self) -> crate::ir::Ir<'_> {
+        crate::ir::lower(&self.resolved, &self.program)
+    }
+}
+
+/// The entry files named by `paths`: a file is its own entry; a folder is a
+/// project whose entry is `main.mlp`, or, without one, every `.mlp` file in it.
+pub fn entries(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let main = path.join("main.mlp");
+        if path.is_dir() && main.is_file() {
+            out.push(main);
+        } else {
+            out.extend(collect_files(std::slice::from_ref(path))?);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the whole front end on one entry file: parse, resolve (loading the
+/// modules it uses, never outside the entry's folder), check.
+pub fn compile(entry: &Path, options: &crate::check::Options) -> Result<Compilation, IoError> {
+    let text = read_source(entry)?;
+    let root = entry.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut sources = SourceMap::new();
+    let resolved = crate::resolve::resolve(entry, text, &root, &FsLoader, &mut sources);
+    let checked = crate::check::check(&resolved, &sources, options);
+    let mut all = resolved.diagnostics.clone();
+    all.extend(checked.diagnostics);
+    // Names and types are only reported once every file parses: a broken
+    // block would otherwise show up again as unknown names downstream.
+    let syntax_broken = all
+        .iter()
+        .any(|d| d.is_error() && d.code.0.starts_with("MLP0"));
+    if syntax_broken {
+        all.retain(|d| d.code.0.starts_with("MLP0"));
+    }
+    diagnostics::sort(&mut all);
+    Ok(Compilation {
+        sources,
+        resolved,
+        program: checked.program,
+        diagnostics: all,
+        usage_errors: checked.usage_errors,
+    })
+}
+
+/// The graph of a checked program, ready to render with [`crate::graph`].
+pub fn graph_view(compilation: &Compilation) -> crate::graph::GraphView {
+    use crate::check::BlockInfo;
+    use crate::graph::{GraphEdge, GraphNode, GraphView, NodeKind};
+    let program = &compilation.program;
+    let nodes = program
+        .blocks
+        .iter()
+        .map(|b| {
+            let (kind, detail) = match &b.info {
+                BlockInfo::Source(s) => (NodeKind::Source, Some(s.format.clone())),
+                BlockInfo::Transform(t) => (
+                    NodeKind::Transform,
+                    Some(format!("{} steps", t.steps.len())),
+                ),
+                BlockInfo::Split(s) => (
+                    NodeKind::Split,
+                    Some(s.parts.keys().cloned().collect::<Vec<_>>().join(" / ")),
+                ),
+                BlockInfo::Model(m) => (NodeKind::Model, Some(m.algorithm.clone())),
+                BlockInfo::Evaluate(e) => (NodeKind::Evaluate, Some(e.metrics.join(", "))),
+                BlockInfo::Policy(p) => {
+                    (NodeKind::Policy, Some(format!("{} rules", p.rules.len())))
+                }
+                BlockInfo::Deploy(d) => (NodeKind::Deploy, Some(d.target.clone())),
+            };
+            GraphNode {
+                id: format!("{}.{}", b.info.kind_name(), b.name),
+                label: match &b.info {
+                    BlockInfo::Evaluate(_) => "evaluate".to_string(),
+                    _ => b.name.clone(),
+                },
+                kind,
+                detail,
+                columns: crate::ir::column_count(b),
+            }
+        })
+        .collect();
+    let index = |name: &str| program.names.get(name).copied();
+    let edges = compilation
+        .ir()
+        .edges
+        .into_iter()
+        .filter_map(|e| {
+            Some(GraphEdge {
+                from: index(&e.from)?,
+                to: index(&e.to)?,
+                label: e.part.or_else(|| match e.kind {
+                    crate::resolve::EdgeKind::Gate => Some("gate".to_string()),
+                    _ => None,
+                }),
+            })
+        })
+        .collect();
+    GraphView {
+        name: program
+            .pipeline
+            .as_ref()
+            .map_or_else(|| "pipeline".to_string(), |p| p.name.clone()),
+        nodes,
+        edges,
+    }
+}

@@ -38,6 +38,37 @@ pub const EXPECTED_BLOCK: Code = Code("MLP0005");
 pub const DUPLICATE_BLOCK: Code = Code("MLP0006");
 pub const UNCLOSED_DELIMITER: Code = Code("MLP0007");
 pub const NUMBER_OUT_OF_RANGE: Code = Code("MLP0008");
+pub const UNKNOWN_NAME: Code = Code("MLP1001");
+pub const UNKNOWN_MODULE: Code = Code("MLP1002");
+pub const MODULE_NOT_FOUND: Code = Code("MLP1003");
+pub const IMPORT_OUTSIDE_ROOT: Code = Code("MLP1004");
+pub const IMPORT_CYCLE: Code = Code("MLP1005");
+pub const DEPENDENCY_CYCLE: Code = Code("MLP1006");
+pub const NAME_CLASH: Code = Code("MLP1007");
+pub const WRONG_BLOCK_KIND: Code = Code("MLP1008");
+pub const UNKNOWN_COLUMN: Code = Code("MLP1009");
+pub const UNKNOWN_MEMBER: Code = Code("MLP1010");
+pub const UNKNOWN_FIELD: Code = Code("MLP2001");
+pub const MISSING_FIELD: Code = Code("MLP2002");
+pub const TYPE_MISMATCH: Code = Code("MLP2003");
+pub const OUT_OF_RANGE: Code = Code("MLP2004");
+pub const SPLIT_SUM: Code = Code("MLP2005");
+pub const UNKNOWN_ALGORITHM: Code = Code("MLP2006");
+pub const UNKNOWN_OPERATION: Code = Code("MLP2007");
+pub const BAD_ARGUMENTS: Code = Code("MLP2008");
+pub const COLUMN_TYPE: Code = Code("MLP2009");
+pub const BAD_FEATURE: Code = Code("MLP2010");
+pub const TARGET_MISMATCH: Code = Code("MLP2011");
+pub const METRIC_KIND: Code = Code("MLP2012");
+pub const INVALID_CHOICE: Code = Code("MLP2013");
+pub const EXPRESSION_TYPE: Code = Code("MLP2014");
+pub const POLICY_VIOLATION: Code = Code("MLP2015");
+pub const LEAKAGE_FIT_BEFORE_SPLIT: Code = Code("MLP2016");
+pub const LEAKAGE_EVAL_ON_TRAIN: Code = Code("MLP2017");
+pub const BAD_OVERRIDE: Code = Code("MLP2018");
+pub const JOIN_KEYS: Code = Code("MLP2019");
+pub const DUPLICATE_COLUMN: Code = Code("MLP2020");
+pub const UNKNOWN_TYPE: Code = Code("MLP2021");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -79,6 +110,161 @@ pub const ALL: &[CodeInfo] = &[
         code: NUMBER_OUT_OF_RANGE,
         title: "number literal out of range",
         page: page!("MLP0008"),
+    },
+    CodeInfo {
+        code: UNKNOWN_NAME,
+        title: "unknown name",
+        page: page!("MLP1001"),
+    },
+    CodeInfo {
+        code: UNKNOWN_MODULE,
+        title: "unknown standard module",
+        page: page!("MLP1002"),
+    },
+    CodeInfo {
+        code: MODULE_NOT_FOUND,
+        title: "module file cannot be loaded",
+        page: page!("MLP1003"),
+    },
+    CodeInfo {
+        code: IMPORT_OUTSIDE_ROOT,
+        title: "import outside the project folder",
+        page: page!("MLP1004"),
+    },
+    CodeInfo {
+        code: IMPORT_CYCLE,
+        title: "import cycle",
+        page: page!("MLP1005"),
+    },
+    CodeInfo {
+        code: DEPENDENCY_CYCLE,
+        title: "blocks depend on each other in a cycle",
+        page: page!("MLP1006"),
+    },
+    CodeInfo {
+        code: NAME_CLASH,
+        title: "an import clashes with another name",
+        page: page!("MLP1007"),
+    },
+    CodeInfo {
+        code: WRONG_BLOCK_KIND,
+        title: "reference to a block of the wrong kind",
+        page: page!("MLP1008"),
+    },
+    CodeInfo {
+        code: UNKNOWN_COLUMN,
+        title: "unknown column",
+        page: page!("MLP1009"),
+    },
+    CodeInfo {
+        code: UNKNOWN_MEMBER,
+        title: "unknown member of a block",
+        page: page!("MLP1010"),
+    },
+    CodeInfo {
+        code: UNKNOWN_FIELD,
+        title: "unknown field",
+        page: page!("MLP2001"),
+    },
+    CodeInfo {
+        code: MISSING_FIELD,
+        title: "missing required field",
+        page: page!("MLP2002"),
+    },
+    CodeInfo {
+        code: TYPE_MISMATCH,
+        title: "value of the wrong type",
+        page: page!("MLP2003"),
+    },
+    CodeInfo {
+        code: OUT_OF_RANGE,
+        title: "value out of range",
+        page: page!("MLP2004"),
+    },
+    CodeInfo {
+        code: SPLIT_SUM,
+        title: "split fractions do not sum to 1",
+        page: page!("MLP2005"),
+    },
+    CodeInfo {
+        code: UNKNOWN_ALGORITHM,
+        title: "unknown algorithm",
+        page: page!("MLP2006"),
+    },
+    CodeInfo {
+        code: UNKNOWN_OPERATION,
+        title: "unknown table operation",
+        page: page!("MLP2007"),
+    },
+    CodeInfo {
+        code: BAD_ARGUMENTS,
+        title: "wrong arguments to a table operation",
+        page: page!("MLP2008"),
+    },
+    CodeInfo {
+        code: COLUMN_TYPE,
+        title: "operation applied to a column of the wrong type",
+        page: page!("MLP2009"),
+    },
+    CodeInfo {
+        code: BAD_FEATURE,
+        title: "column cannot be a model feature",
+        page: page!("MLP2010"),
+    },
+    CodeInfo {
+        code: TARGET_MISMATCH,
+        title: "target does not fit the algorithm",
+        page: page!("MLP2011"),
+    },
+    CodeInfo {
+        code: METRIC_KIND,
+        title: "metric does not apply to the model",
+        page: page!("MLP2012"),
+    },
+    CodeInfo {
+        code: INVALID_CHOICE,
+        title: "value is not one of the allowed words",
+        page: page!("MLP2013"),
+    },
+    CodeInfo {
+        code: EXPRESSION_TYPE,
+        title: "expression has the wrong type",
+        page: page!("MLP2014"),
+    },
+    CodeInfo {
+        code: POLICY_VIOLATION,
+        title: "policy rule violated",
+        page: page!("MLP2015"),
+    },
+    CodeInfo {
+        code: LEAKAGE_FIT_BEFORE_SPLIT,
+        title: "fitted operation before the split",
+        page: page!("MLP2016"),
+    },
+    CodeInfo {
+        code: LEAKAGE_EVAL_ON_TRAIN,
+        title: "model evaluated on its training rows",
+        page: page!("MLP2017"),
+    },
+    CodeInfo {
+        code: BAD_OVERRIDE,
+        title: "environment override of a field that does not exist",
+        page: page!("MLP2018"),
+    },
+    CodeInfo {
+        code: JOIN_KEYS,
+        title: "join keys do not match",
+        page: page!("MLP2019"),
+    },
+    CodeInfo {
+        code: DUPLICATE_COLUMN,
+        title: "column name already used",
+        page: page!("MLP2020"),
+    },
+    CodeInfo {
+        code: UNKNOWN_TYPE,
+        title: "unknown type name",
+        page: page!("MLP2021"),
     },
 ];
 

@@ -1,0 +1,1435 @@
+//! The fields each block kind accepts, and the checks of sources,
+//! transforms, splits, models, evaluations and deployments.
+
+use super::expr::{Removed, Scope};
+use super::ops::StepCtx;
+use super::program::*;
+use super::types::{Column, ColumnType, ModelKind, Schema, Tags, Value};
+use super::values::Expect;
+use super::{Checker, TableFacts};
+use crate::diagnostics::{codes, did_you_mean, Diagnostic};
+use crate::resolve::BlockId;
+use crate::source::{FileId, Span};
+use crate::syntax::ast::{self, ExprKind};
+use std::collections::BTreeMap;
+
+type Spec = (&'static str, Expect, bool);
+
+const INT_POS: Expect = Expect::Int {
+    min: 1,
+    max: i64::MAX,
+};
+
+const PIPELINE: &[Spec] = &[
+    ("version", Expect::Str, false),
+    ("owner", Expect::Str, false),
+    (
+        "risk",
+        Expect::Choice(&["minimal", "limited", "high", "unacceptable"]),
+        false,
+    ),
+    ("description", Expect::Str, false),
+    ("retrain", Expect::Cron, false),
+];
+const SOURCE: &[Spec] = &[
+    ("path", Expect::Str, true),
+    ("delimiter", Expect::Str, false),
+    ("header", Expect::Bool, false),
+    ("null_values", Expect::StrList, false),
+    ("on_bad_rows", Expect::Choice(&["error", "drop"]), false),
+];
+const SPLIT: &[Spec] = &[
+    ("train", Expect::Fraction, true),
+    ("test", Expect::Fraction, true),
+    ("validation", Expect::Fraction, false),
+    ("seed", Expect::ANY_INT, false),
+    ("stratify", Expect::Special, false),
+];
+const MODEL: &[Spec] = &[
+    ("data", Expect::Special, true),
+    ("target", Expect::Special, false),
+    ("features", Expect::Special, false),
+];
+const EVALUATE: &[Spec] = &[("metrics", Expect::Special, true)];
+const POLICY: &[Spec] = &[(
+    "severity",
+    Expect::Choice(&["error", "warning", "info"]),
+    false,
+)];
+const DEPLOY: &[Spec] = &[
+    ("model", Expect::Special, false),
+    ("image", Expect::Str, false),
+    ("namespace", Expect::Str, false),
+    ("replicas", INT_POS, false),
+    ("port", Expect::Int { min: 1, max: 65535 }, false),
+    ("gates", Expect::Special, false),
+    ("resources.cpu", Expect::Quantity, false),
+    ("resources.memory", Expect::Quantity, false),
+    ("autoscale.min", INT_POS, false),
+    ("autoscale.max", INT_POS, false),
+    ("autoscale.cpu", Expect::Percent, false),
+];
+
+/// Nested blocks checked by their block's own code, not as fields.
+const FREE_NESTED: &[&str] = &["expect", "monitor", "hyper"];
+
+pub(super) fn field_specs(item: &ast::Item) -> &'static [Spec] {
+    match &item.kind {
+        ast::ItemKind::Pipeline(_) => PIPELINE,
+        ast::ItemKind::Source(_) => SOURCE,
+        ast::ItemKind::Split(_) => SPLIT,
+        ast::ItemKind::Model(_) => MODEL,
+        ast::ItemKind::Evaluate(_) => EVALUATE,
+        ast::ItemKind::Policy(_) => POLICY,
+        ast::ItemKind::Deploy(_) => DEPLOY,
+        _ => &[],
+    }
+}
+
+pub(super) fn field_specs_deploy() -> &'static [Spec] {
+    DEPLOY
+}
+
+/// What an `evaluate` needs of its model: name, kind, training table,
+/// features and target.
+type TrainedModel = (
+    String,
+    Option<ModelKind>,
+    Option<TableRef>,
+    Vec<String>,
+    Option<String>,
+);
+
+fn block_word(item: &ast::Item) -> &'static str {
+    item.keyword().map_or("block", |k| k.as_str())
+}
+
+impl<'r> Checker<'r> {
+    /// Checks the fields of a body against the block kind's specs: unknown
+    /// and missing fields, and the value of every field with a constant
+    /// type. Returns the constant values, `--env` overrides applied.
+    pub(super) fn fields(
+        &mut self,
+        block: BlockId,
+        body: &'r ast::Body,
+        item: &ast::Item,
+    ) -> BTreeMap<String, Value> {
+        let module = block.module;
+        let file = self.file(module);
+        let specs = field_specs(item);
+        let mut written: Vec<(String, &'r ast::Expr, Span)> = Vec::new();
+        for entry in &body.entries {
+            match entry {
+                ast::Entry::Field(f) => written.push((f.path.dotted(), &f.value, f.path.span)),
+                ast::Entry::Nested(n) if FREE_NESTED.contains(&n.name.name.as_str()) => {}
+                ast::Entry::Nested(n) => {
+                    let is_group = specs
+                        .iter()
+                        .any(|(s, _, _)| s.starts_with(&format!("{}.", n.name.name)));
+                    if !is_group {
+                        self.unknown_field(file, &n.name.name, n.name.span, specs, item);
+                        continue;
+                    }
+                    for f in n.body.fields() {
+                        written.push((
+                            format!("{}.{}", n.name.name, f.path.dotted()),
+                            &f.value,
+                            f.path.span,
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut values = BTreeMap::new();
+        for (name, value, span) in &written {
+            let Some(&(_, expect, _)) = specs.iter().find(|(s, _, _)| s == name) else {
+                self.unknown_field(file, name, *span, specs, item);
+                continue;
+            };
+            if expect == Expect::Special {
+                continue;
+            }
+            let overridden = self.overrides.get(&(block, name.clone())).copied();
+            let checked = self.value(module, file, value, expect);
+            let result = match overridden {
+                Some((o, ofile)) => self.value(0, ofile, o, expect),
+                None => checked,
+            };
+            if let Some(v) = result {
+                values.insert(name.clone(), v);
+            }
+        }
+        for ((b, name), (o, ofile)) in self.overrides.clone() {
+            if b != block || values.contains_key(&name) {
+                continue;
+            }
+            if let Some(&(_, expect, _)) = specs.iter().find(|(s, _, _)| *s == name) {
+                if let Some(v) = self.value(0, ofile, o, expect) {
+                    values.insert(name, v);
+                }
+            }
+        }
+        for (name, _, required) in specs {
+            if *required && !written.iter().any(|(n, _, _)| n == name) {
+                let at = item.name().map_or(item.span, |n| n.span);
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_FIELD,
+                        format!(
+                            "{} `{}` is missing the field `{name}`",
+                            block_word(item),
+                            item.name().map_or("", |n| n.name.as_str())
+                        ),
+                    )
+                    .with_label(file, at, format!("needs `{name}`"))
+                    .with_help(format!("add `{name} = ...` to the block")),
+                );
+            }
+        }
+        values
+    }
+
+    fn unknown_field(
+        &mut self,
+        file: FileId,
+        name: &str,
+        span: Span,
+        specs: &[Spec],
+        item: &ast::Item,
+    ) {
+        let mut names: Vec<&str> = specs.iter().map(|(n, _, _)| *n).collect();
+        let groups: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.split_once('.').map(|(g, _)| g))
+            .collect();
+        names.extend(groups);
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_FIELD,
+            format!("a {} has no field `{name}`", block_word(item)),
+        )
+        .with_label(file, span, "unknown field");
+        d = match did_you_mean(name, names.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => {
+                names.sort_unstable();
+                names.dedup();
+                d.with_help(format!(
+                    "the fields of a {} are: {}",
+                    block_word(item),
+                    names.join(", ")
+                ))
+            }
+        };
+        self.diags.push(d);
+    }
+
+    pub(super) fn source(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        s: &'r ast::SourceDecl,
+    ) {
+        let fields = self.fields(block, &s.body, item);
+        const FORMATS: [&str; 3] = ["csv", "parquet", "jsonl"];
+        if !FORMATS.contains(&s.format.name.as_str()) {
+            let mut d = Diagnostic::error(
+                codes::INVALID_CHOICE,
+                format!("`{}` is not a source format", s.format.name),
+            )
+            .with_label(file, s.format.span, "unknown format");
+            d = match did_you_mean(&s.format.name, FORMATS) {
+                Some(f) => d.with_help(format!("did you mean `{f}`?")),
+                None => d.with_help("the formats are: csv, parquet, jsonl"),
+            };
+            self.diags.push(d);
+        }
+        if s.format.name != "csv" {
+            for f in s
+                .body
+                .fields()
+                .filter(|f| matches!(f.path.dotted().as_str(), "delimiter" | "header"))
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("`{}` only applies to csv sources", f.path.dotted()),
+                    )
+                    .with_label(
+                        file,
+                        f.path.span,
+                        format!("not a field of a {} source", s.format.name),
+                    )
+                    .with_help("remove it"),
+                );
+            }
+        }
+        let mut schema = Schema::default();
+        match s.body.schema() {
+            None => {
+                let at = s.name.span;
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_FIELD,
+                        format!("source `{}` has no schema", s.name.name),
+                    )
+                    .with_label(file, at, "needs `schema { ... }`")
+                    .with_help("declare its columns: `schema { id: int @id, income: float? }`"),
+                );
+            }
+            Some(block_schema) => {
+                for col in &block_schema.columns {
+                    let ty = match &col.ty.kind {
+                        ast::TypeKind::Named(n) => match ColumnType::from_name(&n.name) {
+                            Some(t) => t,
+                            None => {
+                                self.unknown_type(file, &col.ty, &ColumnType::NAMES);
+                                continue;
+                            }
+                        },
+                        ast::TypeKind::Enum(variants) => {
+                            ColumnType::Enum(variants.iter().map(|v| v.value.clone()).collect())
+                        }
+                        ast::TypeKind::List(_) => {
+                            self.unknown_type(file, &col.ty, &ColumnType::NAMES);
+                            continue;
+                        }
+                    };
+                    if schema.get(&col.name.name).is_some() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::DUPLICATE_COLUMN,
+                                format!("the column `{}` is declared twice", col.name.name),
+                            )
+                            .with_label(file, col.name.span, "declared again")
+                            .with_help("give each column one line"),
+                        );
+                        continue;
+                    }
+                    let tags: Tags = col.tags.iter().map(|t| t.name.as_str()).collect();
+                    schema.columns.push(Column::new(
+                        col.name.name.clone(),
+                        ty,
+                        col.ty.nullable,
+                        tags,
+                    ));
+                }
+            }
+        }
+        let mut expect = Vec::new();
+        if let Some(n) = s.body.nested("expect") {
+            let removed = Removed::new();
+            for entry in &n.body.entries {
+                let ast::Entry::Expr(e) = entry else {
+                    self.diags.push(
+                        Diagnostic::error(codes::EXPRESSION_TYPE, "an expectation is a condition")
+                            .with_label(file, entry.span(), "not a condition")
+                            .with_help("write conditions like `rows >= 100` or `age in 18..120`"),
+                    );
+                    continue;
+                };
+                let scope = Scope {
+                    module: block.module,
+                    file,
+                    schema: &schema,
+                    removed: &removed,
+                    expectations: true,
+                };
+                let t = self.type_expr(&scope, e);
+                if t.ty.as_ref().is_some_and(|t| *t != ColumnType::Bool) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::EXPRESSION_TYPE,
+                            "an expectation must be a condition",
+                        )
+                        .with_label(file, e.span, "not a bool")
+                        .with_help("compare it: `rows >= 100`"),
+                    );
+                }
+                expect.push(self.text(block, e.span));
+            }
+        }
+        self.tables.insert(
+            block,
+            TableFacts {
+                schema: schema.clone(),
+                removed: Removed::new(),
+                fitted: Vec::new(),
+                is_split: false,
+                parts: Vec::new(),
+                split_input: None,
+            },
+        );
+        self.push_block(
+            block,
+            item,
+            fields,
+            BlockInfo::Source(SourceInfo {
+                format: s.format.name.clone(),
+                schema,
+                expect,
+            }),
+        );
+    }
+
+    /// The source text of a span of the block's module.
+    pub(super) fn text(&self, block: BlockId, span: Span) -> String {
+        let file = self.file(block.module);
+        self.sources
+            .get(file)
+            .text
+            .get(span.range())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    pub(super) fn transform(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        t: &'r ast::TransformDecl,
+    ) {
+        let name = self.resolved.qualified(block);
+        let input_path: Vec<&ast::Ident> = t.input.segments.iter().collect();
+        let input = self.table_ref(block.module, file, &input_path, t.input.span);
+        let upstream = input.as_ref().and_then(|r| self.table_facts(r)).cloned();
+        let Some(upstream) = upstream else {
+            return;
+        };
+        let input = input.unwrap_or(TableRef {
+            block: String::new(),
+            part: None,
+            id: None,
+        });
+        let mut schema = upstream.schema.clone();
+        let mut removed = upstream.removed.clone();
+        let mut fitted = if upstream.is_split {
+            Vec::new()
+        } else {
+            upstream.fitted.clone()
+        };
+        let mut steps = Vec::new();
+        let mut joins = Vec::new();
+        for step in &t.steps {
+            let ctx = StepCtx {
+                module: block.module,
+                file,
+                block: &name,
+            };
+            if step.name.name == "join" {
+                if let Some(other) = step
+                    .args
+                    .iter()
+                    .flatten()
+                    .find(|a| a.name.is_none())
+                    .and_then(|a| a.value.as_path())
+                {
+                    if let Some(target) = self.resolved.lookup(block.module, &other) {
+                        let rest = other.get(target.consumed).map(|p| p.name.clone());
+                        joins.push(TableRef {
+                            block: self.resolved.qualified(target.block),
+                            part: rest,
+                            id: Some(target.block),
+                        });
+                    }
+                }
+            }
+            let is_fitted = self.apply_step(&ctx, step, &mut schema, &mut removed);
+            if is_fitted {
+                fitted.push((step.name.name.clone(), file, step.span));
+            }
+            let args_text = step
+                .args
+                .as_ref()
+                .map(|_| {
+                    let full = self.text(block, step.span);
+                    full.get(step.name.name.len()..)
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                })
+                .unwrap_or_default();
+            steps.push(Step {
+                op: step.name.name.clone(),
+                args: args_text,
+                fitted: is_fitted,
+                schema: schema.clone(),
+                span: step.span,
+            });
+        }
+        self.tables.insert(
+            block,
+            TableFacts {
+                schema: schema.clone(),
+                removed,
+                fitted,
+                is_split: false,
+                parts: Vec::new(),
+                split_input: None,
+            },
+        );
+        self.push_block(
+            block,
+            item,
+            BTreeMap::new(),
+            BlockInfo::Transform(TransformInfo {
+                input,
+                joins,
+                steps,
+                schema,
+            }),
+        );
+    }
+
+    pub(super) fn split(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        s: &'r ast::SplitDecl,
+    ) {
+        let fields = self.fields(block, &s.body, item);
+        let input_path: Vec<&ast::Ident> = s.input.segments.iter().collect();
+        let input = self.table_ref(block.module, file, &input_path, s.input.span);
+        let upstream = input.as_ref().and_then(|r| self.table_facts(r)).cloned();
+        let mut parts = BTreeMap::new();
+        for part in ["train", "test", "validation"] {
+            if let Some(v) = fields.get(part).and_then(Value::as_f64) {
+                parts.insert(part.to_string(), v);
+            }
+        }
+        let written = |name: &str| s.body.field(name).is_some();
+        let all_valid = ["train", "test", "validation"]
+            .iter()
+            .all(|p| !written(p) || parts.contains_key(*p));
+        let sum: f64 = parts.values().sum();
+        if all_valid && !parts.is_empty() && (sum - 1.0).abs() > 1e-9 {
+            let listed: Vec<String> = parts.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            self.diags.push(
+                Diagnostic::error(
+                    codes::SPLIT_SUM,
+                    format!(
+                        "the split fractions sum to {}, not 1",
+                        (sum * 1e6).round() / 1e6
+                    ),
+                )
+                .with_label(file, s.body.span, listed.join(" + "))
+                .with_help("make train, test and validation add up to exactly 1"),
+            );
+        }
+        let schema = upstream
+            .as_ref()
+            .map(|u| u.schema.clone())
+            .unwrap_or_default();
+        let mut stratify = None;
+        if let Some(f) = s.body.field("stratify") {
+            match &f.value.kind {
+                ExprKind::Name(id) if upstream.is_some() => {
+                    match schema.get(&id.name) {
+                        Some(col)
+                            if matches!(
+                                col.ty,
+                                ColumnType::Bool
+                                    | ColumnType::Enum(_)
+                                    | ColumnType::Int
+                                    | ColumnType::Str
+                            ) =>
+                        {
+                            stratify = Some(id.name.clone())
+                        }
+                        Some(col) => {
+                            let col = col.clone();
+                            self.diags.push(
+                                Diagnostic::error(codes::COLUMN_TYPE, format!("cannot stratify on `{}`, a {} column", col.name, col.type_text()))
+                                    .with_label(file, f.value.span, "not a categorical column")
+                                    .with_help("stratify on a bool, enum, int or str column, usually the target"),
+                            );
+                        }
+                        None => {
+                            let removed = upstream
+                                .as_ref()
+                                .map(|u| u.removed.clone())
+                                .unwrap_or_default();
+                            let scope = Scope {
+                                module: block.module,
+                                file,
+                                schema: &schema,
+                                removed: &removed,
+                                expectations: false,
+                            };
+                            self.unknown_column(&scope, id, "to stratify on");
+                        }
+                    }
+                }
+                ExprKind::Name(_) => {}
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(codes::TYPE_MISMATCH, "`stratify` takes a column name")
+                            .with_label(file, f.value.span, "not a column name")
+                            .with_help("write `stratify = status`"),
+                    );
+                }
+            }
+        }
+        if let Some(up) = &upstream {
+            for (op, ofile, span) in up.fitted.clone() {
+                if !self.reported_leaks.insert((ofile, span)) {
+                    continue;
+                }
+                self.diags.push(
+                    Diagnostic::warning(codes::LEAKAGE_FIT_BEFORE_SPLIT, format!("`{op}` learns from every row before the split `{}`", s.name.name))
+                        .with_label(ofile, span, format!("`{op}` is fitted here, on test rows too"))
+                        .with_help(format!("move `{op}` into a transform of `{}.train`, or after the split, so test rows do not leak into its statistics", s.name.name)),
+                );
+            }
+        }
+        let part_names: Vec<String> = parts.keys().cloned().collect();
+        let removed = upstream
+            .as_ref()
+            .map(|u| u.removed.clone())
+            .unwrap_or_default();
+        let input_ref = input.clone().unwrap_or(TableRef {
+            block: String::new(),
+            part: None,
+            id: None,
+        });
+        self.tables.insert(
+            block,
+            TableFacts {
+                schema: schema.clone(),
+                removed,
+                fitted: Vec::new(),
+                is_split: true,
+                parts: part_names,
+                split_input: input.and_then(|i| i.id),
+            },
+        );
+        self.push_block(
+            block,
+            item,
+            fields.clone(),
+            BlockInfo::Split(SplitInfo {
+                input: input_ref,
+                parts,
+                seed: match fields.get("seed") {
+                    Some(Value::Int(i)) => Some(*i),
+                    _ => None,
+                },
+                stratify,
+                schema,
+            }),
+        );
+    }
+
+    pub(super) fn model(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        m: &'r ast::ModelDecl,
+    ) {
+        let fields = self.fields(block, &m.body, item);
+        let algorithm = self.catalog.algorithm(&m.algorithm.name);
+        if algorithm.is_none() {
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_ALGORITHM,
+                format!("unknown algorithm `{}`", m.algorithm.name),
+            )
+            .with_label(file, m.algorithm.span, "not an algorithm mlp knows");
+            let names = self.catalog.algorithms.iter().map(|a| a.name.as_str());
+            d = match did_you_mean(&m.algorithm.name, names) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!(
+                    "the algorithms are: {}",
+                    self.catalog
+                        .algorithms
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.diags.push(d);
+        }
+        let kind = algorithm.map(|a| a.kind);
+        let mut hyper = BTreeMap::new();
+        if let (Some(alg), Some(h)) = (algorithm, m.body.nested("hyper")) {
+            for f in h.body.fields() {
+                let name = f.path.dotted();
+                let Some(spec) = alg.hyper.iter().find(|s| s.name == name) else {
+                    let mut d = Diagnostic::error(
+                        codes::UNKNOWN_FIELD,
+                        format!("`{}` has no hyper-parameter `{name}`", alg.name),
+                    )
+                    .with_label(file, f.path.span, "unknown hyper-parameter");
+                    d = match did_you_mean(&name, alg.hyper.iter().map(|s| s.name.as_str())) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help(format!(
+                            "the hyper-parameters of `{}` are: {}",
+                            alg.name,
+                            alg.hyper
+                                .iter()
+                                .map(|s| s.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    };
+                    self.diags.push(d);
+                    continue;
+                };
+                if let Some(v) = self.hyper_value(block, file, f, spec) {
+                    hyper.insert(name, v);
+                }
+            }
+        }
+        let data = m
+            .body
+            .field("data")
+            .and_then(|f| self.table_ref_expr(block.module, file, &f.value));
+        let facts = data.as_ref().and_then(|d| self.table_facts(d)).cloned();
+        let mut info = ModelInfo {
+            algorithm: m.algorithm.name.clone(),
+            model_kind: kind,
+            data: data.clone(),
+            target: None,
+            classes: None,
+            features: Vec::new(),
+            hyper,
+            tags: Tags::new(),
+            feature_tags: Tags::new(),
+        };
+        let Some(facts) = facts else {
+            self.models.insert(block, self.program.blocks.len());
+            self.push_block(block, item, fields, BlockInfo::Model(info));
+            return;
+        };
+        let scope_removed = facts.removed.clone();
+        let schema = &facts.schema;
+        let scope = Scope {
+            module: block.module,
+            file,
+            schema,
+            removed: &scope_removed,
+            expectations: false,
+        };
+        // Target.
+        let target_field = m.body.field("target");
+        let target_col: Option<Column> = match target_field.map(|f| &f.value.kind) {
+            Some(ExprKind::Name(id)) => match schema.get(&id.name) {
+                Some(c) => Some(c.clone()),
+                None => {
+                    self.unknown_column(&scope, id, "in the training table");
+                    None
+                }
+            },
+            Some(_) => {
+                if let Some(f) = target_field {
+                    self.diags.push(
+                        Diagnostic::error(codes::TYPE_MISMATCH, "`target` takes a column name")
+                            .with_label(file, f.value.span, "not a column name")
+                            .with_help("write `target = status`"),
+                    );
+                }
+                None
+            }
+            None => None,
+        };
+        if let (Some(alg), Some(kind)) = (algorithm, kind) {
+            match (kind, target_field, &target_col) {
+                (ModelKind::Clusterer, Some(f), _) => self.diags.push(
+                    Diagnostic::error(
+                        codes::TARGET_MISMATCH,
+                        format!("`{}` is a clusterer: it has no target", alg.name),
+                    )
+                    .with_label(file, f.path.span, "a clusterer learns without a target")
+                    .with_help("remove `target`, or use a classifier or a regressor"),
+                ),
+                (ModelKind::Classifier | ModelKind::Regressor, None, _) => self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_FIELD,
+                        format!("model `{}` is missing the field `target`", m.name.name),
+                    )
+                    .with_label(file, m.name.span, "needs `target`")
+                    .with_help(format!(
+                        "`{}` is a {}: name the column it predicts, `target = ...`",
+                        alg.name,
+                        kind.as_str()
+                    )),
+                ),
+                (_, Some(f), Some(col)) => self.check_target(file, f, col, alg, &mut info),
+                _ => {}
+            }
+        }
+        if let Some(col) = &target_col {
+            info.target = Some(col.name.clone());
+            info.tags.extend(&col.tags);
+        }
+        // Features.
+        let target_name = target_col.as_ref().map(|c| c.name.clone());
+        let mut features: Vec<(String, Span)> = Vec::new();
+        let features_field = m.body.field("features");
+        let default_span = features_field.map_or(m.name.span, |f| f.value.span);
+        // Identifiers and the target are never implicit features.
+        let all_but = |excluded: &[String]| -> Vec<(String, Span)> {
+            schema
+                .columns
+                .iter()
+                .filter(|c| Some(&c.name) != target_name.as_ref() && !excluded.contains(&c.name))
+                .filter(|c| !(c.tags.contains("id") || c.tags.contains("target")))
+                .map(|c| (c.name.clone(), default_span))
+                .collect()
+        };
+        match features_field.map(|f| &f.value.kind) {
+            None => features = all_but(&[]),
+            Some(ExprKind::List(items)) => {
+                for i in items {
+                    match &i.kind {
+                        ExprKind::Name(id) if schema.get(&id.name).is_some() => {
+                            features.push((id.name.clone(), id.span))
+                        }
+                        ExprKind::Name(id) => {
+                            self.unknown_column(&scope, id, "in the training table")
+                        }
+                        _ => self.diags.push(
+                            Diagnostic::error(codes::TYPE_MISMATCH, "a feature is a column name")
+                                .with_label(file, i.span, "not a column name")
+                                .with_help("write `features = [age, ratio]`"),
+                        ),
+                    }
+                }
+            }
+            Some(ExprKind::Call { callee, args }) if matches!(&callee.kind, ExprKind::Name(n) if n.name == "all_except") =>
+            {
+                let mut excluded = Vec::new();
+                for a in args {
+                    match &a.value.kind {
+                        ExprKind::Name(id) if schema.get(&id.name).is_some() => {
+                            excluded.push(id.name.clone())
+                        }
+                        ExprKind::Name(id) => {
+                            self.unknown_column(&scope, id, "in the training table")
+                        }
+                        _ => self.diags.push(
+                            Diagnostic::error(
+                                codes::TYPE_MISMATCH,
+                                "`all_except` takes column names",
+                            )
+                            .with_label(file, a.value.span, "not a column name")
+                            .with_help("write `all_except(id, status)`"),
+                        ),
+                    }
+                }
+                features = all_but(&excluded);
+            }
+            Some(_) => {
+                if let Some(f) = features_field {
+                    self.diags.push(Diagnostic::error(codes::TYPE_MISMATCH, "`features` is a list of columns or `all_except(...)`").with_label(file, f.value.span, "not a feature list").with_help("write `features = [age, ratio]` or `features = all_except(id, status)`"));
+                }
+            }
+        }
+        for (name, span) in &features {
+            let Some(col) = schema.get(name) else {
+                continue;
+            };
+            if Some(name) == target_name.as_ref() {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_FEATURE,
+                        format!("the target `{name}` is also a feature"),
+                    )
+                    .with_label(file, *span, "the model would see the answer")
+                    .with_help(format!("remove `{name}` from the features")),
+                );
+                continue;
+            }
+            let problem = match &col.ty {
+                ColumnType::Enum(_) => Some(format!("column `{name}` is an enum: add `one_hot({name})` to the transform")),
+                ColumnType::Str => Some(format!("column `{name}` is text (str): drop it, or derive a numeric column from it")),
+                ColumnType::Datetime => Some(format!("column `{name}` is a datetime: derive numbers from it, e.g. `derive({name}_year = year({name}))`")),
+                _ if col.nullable => Some(format!("column `{name}` is nullable: add `impute({name}, strategy = median)` to the transform")),
+                _ => None,
+            };
+            if let Some(help) = problem {
+                let what = if col.nullable && col.ty.is_numeric() {
+                    "may be null"
+                } else {
+                    "is not numeric"
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_FEATURE,
+                        format!("feature `{name}` {what} ({})", col.type_text()),
+                    )
+                    .with_label(file, *span, format!("`{name}` is {}", col.type_text()))
+                    .with_help(help),
+                );
+            }
+            info.feature_tags.extend(&col.tags);
+            info.tags.extend(&col.tags);
+        }
+        info.features = features.into_iter().map(|(n, _)| n).collect();
+        self.models.insert(block, self.program.blocks.len());
+        self.push_block(block, item, fields, BlockInfo::Model(info));
+    }
+
+    fn check_target(
+        &mut self,
+        file: FileId,
+        f: &ast::Field,
+        col: &Column,
+        alg: &super::catalog::Algorithm,
+        info: &mut ModelInfo,
+    ) {
+        let span = f.value.span;
+        if col.nullable {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::TARGET_MISMATCH,
+                    format!(
+                        "the target `{}` may be null ({})",
+                        col.name,
+                        col.type_text()
+                    ),
+                )
+                .with_label(file, span, "nullable target")
+                .with_help(format!(
+                    "drop rows without a label first: `filter(not is_null({}))`",
+                    col.name
+                )),
+            );
+        }
+        let classes = match &col.ty {
+            ColumnType::Bool => Some(vec!["false".to_string(), "true".to_string()]),
+            ColumnType::Enum(v) => Some(v.clone()),
+            _ => None,
+        };
+        let fits = matches!(
+            (alg.kind, &col.ty),
+            (
+                ModelKind::Classifier,
+                ColumnType::Bool | ColumnType::Enum(_) | ColumnType::Int | ColumnType::Str,
+            ) | (ModelKind::Regressor, ColumnType::Int | ColumnType::Float)
+        );
+        if !fits {
+            let help = match alg.kind {
+                ModelKind::Classifier => "a classifier predicts a bool or enum column: use a regressor such as `linear_regression` for a number".to_string(),
+                _ => "a regressor predicts a number: use a classifier such as `logistic_regression` for a bool or enum target".to_string(),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    codes::TARGET_MISMATCH,
+                    format!(
+                        "`{}` is a {}, but the target `{}` is {}",
+                        alg.name,
+                        alg.kind.as_str(),
+                        col.name,
+                        col.type_text()
+                    ),
+                )
+                .with_label(file, span, format!("a {} target", col.ty.word()))
+                .with_help(help),
+            );
+            return;
+        }
+        if alg.binary_only {
+            if let ColumnType::Enum(v) = &col.ty {
+                if v.len() > 2 {
+                    self.diags.push(
+                        Diagnostic::error(codes::TARGET_MISMATCH, format!("`{}` separates two classes, the target `{}` has {}", alg.name, col.name, v.len()))
+                            .with_label(file, span, format!("{} classes", v.len()))
+                            .with_help("use a multiclass classifier such as `logistic_regression` or `decision_tree`"),
+                    );
+                }
+            }
+        }
+        if alg.kind == ModelKind::Classifier {
+            info.classes = classes;
+        }
+    }
+
+    fn hyper_value(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        f: &ast::Field,
+        spec: &super::catalog::HyperSpec,
+    ) -> Option<Value> {
+        use super::catalog::HyperType;
+        let (min_i, min_f) = match &spec.min {
+            Some(b) if b.inclusive => (b.value.ceil() as i64, b.value),
+            Some(b) => (
+                b.value.floor() as i64 + 1,
+                b.value + f64::EPSILON.max(b.value.abs() * 1e-12),
+            ),
+            None => (i64::MIN, f64::NEG_INFINITY),
+        };
+        let expect = match &spec.ty {
+            HyperType::Int => Expect::Int {
+                min: min_i,
+                max: i64::MAX,
+            },
+            HyperType::Float => Expect::Float {
+                min: min_f,
+                max: f64::INFINITY,
+            },
+            HyperType::Bool => Expect::Bool,
+            HyperType::Choice(words) => {
+                let word = match &f.value.kind {
+                    ExprKind::Name(n) => n.name.clone(),
+                    ExprKind::Str(s) => s.clone(),
+                    _ => String::new(),
+                };
+                if words.contains(&word) {
+                    return Some(Value::Str(word));
+                }
+                let mut d = Diagnostic::error(
+                    codes::INVALID_CHOICE,
+                    format!("`{word}` is not a value of `{}`", spec.name),
+                )
+                .with_label(file, f.value.span, "not allowed");
+                d = match did_you_mean(&word, words.iter().map(String::as_str)) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("use one of: {}", words.join(", "))),
+                };
+                self.diags.push(d);
+                return None;
+            }
+        };
+        let v = self.value(block.module, file, &f.value, expect)?;
+        Some(match (&spec.ty, v) {
+            (HyperType::Float, Value::Int(i)) => Value::Float(i as f64),
+            (_, v) => v,
+        })
+    }
+
+    pub(super) fn evaluate(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        e: &'r ast::EvaluateDecl,
+    ) {
+        let fields = match &e.body {
+            Some(body) => self.fields(block, body, item),
+            None => BTreeMap::new(),
+        };
+        let model_path: Vec<&ast::Ident> = e.model.segments.iter().collect();
+        let mut model_info: Option<TrainedModel> = None;
+        if let Some(target) = self.resolved.lookup(block.module, &model_path) {
+            let name = self.resolved.qualified(target.block);
+            match self
+                .models
+                .get(&target.block)
+                .and_then(|&i| match &self.program.blocks[i].info {
+                    BlockInfo::Model(m) => Some(m),
+                    _ => None,
+                }) {
+                Some(m) => {
+                    model_info = Some((
+                        name,
+                        m.model_kind,
+                        m.data.clone(),
+                        m.features.clone(),
+                        m.target.clone(),
+                    ))
+                }
+                None => {
+                    let item = self.resolved.item(target.block);
+                    if !matches!(item.kind, ast::ItemKind::Model(_)) {
+                        self.wrong_kind(file, e.model.span, &name, item, "a model");
+                    }
+                }
+            }
+        }
+        let data_path: Vec<&ast::Ident> = e.data.segments.iter().collect();
+        let data = self.table_ref(block.module, file, &data_path, e.data.span);
+        let mut metrics = Vec::new();
+        match e
+            .body
+            .as_ref()
+            .and_then(|b| b.field("metrics"))
+            .map(|f| &f.value.kind)
+        {
+            Some(ExprKind::List(items)) => {
+                for i in items {
+                    let ExprKind::Name(id) = &i.kind else {
+                        self.diags.push(
+                            Diagnostic::error(codes::TYPE_MISMATCH, "a metric is a name")
+                                .with_label(file, i.span, "not a metric name")
+                                .with_help("write `metrics = [accuracy, f1]`"),
+                        );
+                        continue;
+                    };
+                    if self.metric_fits(
+                        file,
+                        id,
+                        model_info.as_ref().and_then(|m| m.1),
+                        model_info.as_ref().map(|m| m.0.as_str()).unwrap_or(""),
+                    ) {
+                        metrics.push(id.name.clone());
+                    }
+                }
+            }
+            Some(_) => {
+                if let Some(f) = e.body.as_ref().and_then(|b| b.field("metrics")) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::TYPE_MISMATCH,
+                            "`metrics` is a list of metric names",
+                        )
+                        .with_label(file, f.value.span, "not a list")
+                        .with_help("write `metrics = [accuracy, f1]`"),
+                    );
+                }
+            }
+            None => {}
+        }
+        if let (Some((mname, _, Some(trained), features, target)), Some(data)) =
+            (&model_info, &data)
+        {
+            if let Some(facts) = self.table_facts(data).cloned() {
+                for col in features.iter().chain(target.iter()) {
+                    if facts.schema.get(col).is_none() {
+                        self.diags.push(
+                            Diagnostic::error(codes::UNKNOWN_COLUMN, format!("the table `{}` has no column `{col}`, which `{mname}` needs", e.data.dotted()))
+                                .with_label(file, e.data.span, format!("lacks `{col}`"))
+                                .with_help("evaluate the model on a table with the same columns it was trained on"),
+                        );
+                        break;
+                    }
+                }
+            }
+            let same = trained == data;
+            let superset = data.part.is_none()
+                && trained
+                    .id
+                    .and_then(|id| self.tables.get(&id))
+                    .and_then(|f| f.split_input)
+                    == data.id
+                && data.id.is_some();
+            if same || superset {
+                let why = if same {
+                    "the same rows it was trained on"
+                } else {
+                    "a table that contains its training rows"
+                };
+                self.diags.push(
+                    Diagnostic::warning(codes::LEAKAGE_EVAL_ON_TRAIN, format!("`{mname}` is evaluated on {why}"))
+                        .with_label(file, e.data.span, format!("`{}` was used to train `{mname}`", e.data.dotted()))
+                        .with_help("evaluate on held-out rows, e.g. the `test` part of the split, or the metrics will be optimistic"),
+                );
+            }
+        }
+        self.push_block(
+            block,
+            item,
+            fields,
+            BlockInfo::Evaluate(EvaluateInfo {
+                model: model_info.map(|m| m.0),
+                data,
+                metrics,
+            }),
+        );
+    }
+
+    /// Whether `metric` exists and applies to a model of `kind`.
+    pub(super) fn metric_fits(
+        &mut self,
+        file: FileId,
+        id: &ast::Ident,
+        kind: Option<ModelKind>,
+        model: &str,
+    ) -> bool {
+        let Some(metric) = self.catalog.metric(&id.name) else {
+            let mut d =
+                Diagnostic::error(codes::METRIC_KIND, format!("unknown metric `{}`", id.name))
+                    .with_label(file, id.span, "not a metric");
+            let names = self
+                .catalog
+                .metrics
+                .iter()
+                .filter(|m| kind.is_none_or(|k| m.kind == k))
+                .map(|m| m.name.as_str());
+            d = match did_you_mean(&id.name, names) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!(
+                    "the metrics for this model are: {}",
+                    self.catalog
+                        .metrics
+                        .iter()
+                        .filter(|m| kind.is_none_or(|k| m.kind == k))
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.diags.push(d);
+            return false;
+        };
+        if let Some(kind) = kind {
+            if metric.kind != kind {
+                let fitting: Vec<&str> = self
+                    .catalog
+                    .metrics
+                    .iter()
+                    .filter(|m| m.kind == kind)
+                    .map(|m| m.name.as_str())
+                    .collect();
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::METRIC_KIND,
+                        format!(
+                            "`{}` is a {} metric, but `{model}` is a {}",
+                            id.name,
+                            metric.kind.as_str(),
+                            kind.as_str()
+                        ),
+                    )
+                    .with_label(
+                        file,
+                        id.span,
+                        format!("only for a {}", metric.kind.as_str()),
+                    )
+                    .with_help(format!(
+                        "metrics of a {}: {}",
+                        kind.as_str(),
+                        fitting.join(", ")
+                    )),
+                );
+                return false;
+            }
+        }
+        true
+    }
+
+    pub(super) fn deploy(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        item: &'r ast::Item,
+        d: &'r ast::DeployDecl,
+    ) {
+        let fields = self.fields(block, &d.body, item);
+        const TARGETS: [&str; 4] = ["kubernetes", "docker", "compose", "argo"];
+        if !TARGETS.contains(&d.target.name.as_str()) {
+            let mut diag = Diagnostic::error(
+                codes::INVALID_CHOICE,
+                format!("`{}` is not a deployment target", d.target.name),
+            )
+            .with_label(file, d.target.span, "unknown target");
+            diag = match did_you_mean(&d.target.name, TARGETS) {
+                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                None => diag.with_help("the targets are: kubernetes, docker, compose, argo"),
+            };
+            self.diags.push(diag);
+        }
+        let mut model = None;
+        let mut tags = Tags::new();
+        match d.body.field("model") {
+            Some(f) => {
+                if let Some(path) = f.value.as_path() {
+                    if let Some(target) = self.resolved.lookup(block.module, &path) {
+                        let name = self.resolved.qualified(target.block);
+                        match self
+                            .models
+                            .get(&target.block)
+                            .map(|&i| &self.program.blocks[i].info)
+                        {
+                            Some(BlockInfo::Model(m)) => {
+                                tags = m.feature_tags.clone();
+                                model = Some(name);
+                            }
+                            _ => {
+                                let it = self.resolved.item(target.block);
+                                self.wrong_kind(file, f.value.span, &name, it, "a model");
+                            }
+                        }
+                    }
+                } else {
+                    self.diags.push(
+                        Diagnostic::error(codes::TYPE_MISMATCH, "`model` takes a model name")
+                            .with_label(file, f.value.span, "not a name")
+                            .with_help("write `model = scorer`"),
+                    );
+                }
+            }
+            None if d.target.name != "argo" && TARGETS.contains(&d.target.name.as_str()) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_FIELD,
+                        format!("deploy `{}` is missing the field `model`", d.name.name),
+                    )
+                    .with_label(file, d.name.span, "needs `model`")
+                    .with_help("name the model to serve: `model = scorer`"),
+                );
+            }
+            None => {}
+        }
+        if d.target.name != "argo"
+            && TARGETS.contains(&d.target.name.as_str())
+            && d.body.field("image").is_none()
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_FIELD,
+                    format!("deploy `{}` is missing the field `image`", d.name.name),
+                )
+                .with_label(file, d.name.span, "needs `image`")
+                .with_help(
+                    "name the container image: `image = \"registry.example.com/app:1.0.0\"`",
+                ),
+            );
+        }
+        if let (Some(min), Some(max)) = (
+            fields.get("autoscale.min").and_then(Value::as_f64),
+            fields.get("autoscale.max").and_then(Value::as_f64),
+        ) {
+            if min > max {
+                let span = d.body.nested("autoscale").map_or(d.name.span, |n| n.span);
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::OUT_OF_RANGE,
+                        format!("autoscale min ({min}) is above max ({max})"),
+                    )
+                    .with_label(file, span, "min > max")
+                    .with_help("set `min` at most `max`"),
+                );
+            }
+        }
+        let mut gates = Vec::new();
+        if let Some(f) = d.body.field("gates") {
+            match &f.value.kind {
+                ExprKind::List(items) => {
+                    for g in items {
+                        let Some(path) = g.as_path() else {
+                            self.diags.push(
+                                Diagnostic::error(codes::TYPE_MISMATCH, "a gate is a policy name")
+                                    .with_label(file, g.span, "not a name")
+                                    .with_help("write `gates = [launch_bar]`"),
+                            );
+                            continue;
+                        };
+                        let Some(target) = self.resolved.lookup(block.module, &path) else {
+                            continue;
+                        };
+                        let it = self.resolved.item(target.block);
+                        let name = self.resolved.qualified(target.block);
+                        if matches!(it.kind, ast::ItemKind::Policy(_))
+                            && target.consumed == path.len()
+                        {
+                            self.gate_uses.push((block, target.block, g.span));
+                            gates.push(name);
+                        } else {
+                            self.wrong_kind(file, g.span, &name, it, "a policy");
+                        }
+                    }
+                }
+                _ => self.diags.push(
+                    Diagnostic::error(codes::TYPE_MISMATCH, "`gates` is a list of policies")
+                        .with_label(file, f.value.span, "not a list")
+                        .with_help("write `gates = [launch_bar, baseline.production]`"),
+                ),
+            }
+        }
+        let mut monitor = Vec::new();
+        if let Some(n) = d.body.nested("monitor") {
+            for entry in &n.body.entries {
+                self.monitor_entry(block, file, entry);
+                monitor.push(self.text(block, entry.span()));
+            }
+        }
+        self.push_block(
+            block,
+            item,
+            fields,
+            BlockInfo::Deploy(DeployInfo {
+                target: d.target.name.clone(),
+                model,
+                gates,
+                tags,
+                monitor,
+            }),
+        );
+    }
+
+    fn monitor_entry(&mut self, block: BlockId, file: FileId, entry: &ast::Entry) {
+        let bad = |span: Span| {
+            Diagnostic::error(
+                codes::EXPRESSION_TYPE,
+                "a monitor condition compares a signal with a limit",
+            )
+            .with_label(file, span, "not a monitor condition")
+            .with_help("write `latency_p99 < 200ms`, `error_rate < 1%` or `drift(psi) < 0.2`")
+        };
+        let ast::Entry::Expr(e) = entry else {
+            self.diags.push(bad(entry.span()));
+            return;
+        };
+        let ExprKind::Binary { op, lhs, rhs } = &e.kind else {
+            self.diags.push(bad(e.span));
+            return;
+        };
+        if !matches!(
+            op,
+            ast::BinaryOp::Lt | ast::BinaryOp::Le | ast::BinaryOp::Gt | ast::BinaryOp::Ge
+        ) {
+            self.diags.push(bad(e.span));
+            return;
+        }
+        const SIGNALS: [&str; 6] = [
+            "latency_p50",
+            "latency_p90",
+            "latency_p95",
+            "latency_p99",
+            "error_rate",
+            "drift",
+        ];
+        let expect = match &lhs.kind {
+            ExprKind::Name(n)
+                if n.name.starts_with("latency_p") && SIGNALS.contains(&n.name.as_str()) =>
+            {
+                Expect::Duration
+            }
+            ExprKind::Name(n) if n.name == "error_rate" => Expect::Percent,
+            ExprKind::Call { callee, args } if matches!(&callee.kind, ExprKind::Name(n) if n.name == "drift") =>
+            {
+                let ok = matches!(args.as_slice(), [a] if matches!(&a.value.kind, ExprKind::Name(n) if ["psi", "ks"].contains(&n.name.as_str())));
+                if !ok {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::INVALID_CHOICE,
+                            "drift is measured with `psi` or `ks`",
+                        )
+                        .with_label(file, lhs.span, "unknown drift measure")
+                        .with_help("write `drift(psi) < 0.2`"),
+                    );
+                    return;
+                }
+                Expect::Float {
+                    min: 0.0,
+                    max: f64::INFINITY,
+                }
+            }
+            ExprKind::Name(n) => {
+                let mut d = Diagnostic::error(
+                    codes::EXPRESSION_TYPE,
+                    format!("unknown monitoring signal `{}`", n.name),
+                )
+                .with_label(file, n.span, "not a signal");
+                d = match did_you_mean(&n.name, SIGNALS) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("the signals are: {}", SIGNALS.join(", "))),
+                };
+                self.diags.push(d);
+                return;
+            }
+            _ => {
+                self.diags.push(bad(lhs.span));
+                return;
+            }
+        };
+        let _ = self.value(block.module, file, rhs, expect);
+    }
+}

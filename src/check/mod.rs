@@ -1,0 +1,590 @@
+//! Type checking: fields of every block kind, schema propagation through
+//! every table operation, tag (PII) propagation, model kinds, metrics,
+//! policies, `--param` and `--env` overrides, and train/test leakage.
+//!
+//! Input is the [`Resolved`] module set; output is a [`Program`], the one
+//! semantic model the rest of mlp reads, plus diagnostics. Pure: no I/O.
+
+mod blocks;
+pub mod catalog;
+mod expr;
+mod ops;
+mod policy;
+pub mod program;
+pub mod types;
+mod values;
+
+pub use program::*;
+
+use crate::diagnostics::{self, codes, did_you_mean, Diagnostic};
+use crate::resolve::{BlockId, ModuleId, Resolved};
+use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::{self, ast};
+use expr::Removed;
+use std::collections::{HashMap, HashSet};
+use types::{Schema, Value, ValueType};
+use values::Expect;
+
+/// Problems with command-line overrides become plain usage errors (see
+/// [`Checked::usage_errors`]); this code never reaches a user.
+const COMMAND_LINE: diagnostics::Code = diagnostics::Code("usage");
+
+/// Overrides given on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `--param name=value`, in order.
+    pub params: Vec<(String, String)>,
+    /// `--env NAME`
+    pub env: Option<String>,
+}
+
+pub struct Checked {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Problems with the command-line overrides (`--param`, `--env`): they
+    /// have no place in a file, so the CLI reports them as usage errors.
+    pub usage_errors: Vec<String>,
+}
+
+/// What the checker knows of a table block once checked.
+#[derive(Clone, Debug)]
+pub(crate) struct TableFacts {
+    pub schema: Schema,
+    pub removed: Removed,
+    /// Fitted steps upstream of this table and not behind a split:
+    /// (operation, file, span).
+    pub fitted: Vec<(String, FileId, Span)>,
+    pub is_split: bool,
+    pub parts: Vec<String>,
+    /// For a split, its input table.
+    pub split_input: Option<BlockId>,
+}
+
+pub(crate) struct Checker<'r> {
+    resolved: &'r Resolved,
+    sources: &'r SourceMap,
+    /// (deployment, policy, span of the gate in the deployment).
+    gate_uses: Vec<(BlockId, BlockId, Span)>,
+    catalog: &'static catalog::Catalog,
+    diags: Vec<Diagnostic>,
+    /// Parameter values per module.
+    params: HashMap<(ModuleId, String), Value>,
+    /// Declared parameters whose value was rejected (already reported).
+    bad_params: HashSet<(ModuleId, String)>,
+    /// Selected `--env` overrides: (block, field path) to (value, file).
+    overrides: HashMap<(BlockId, String), (&'r ast::Expr, FileId)>,
+    tables: HashMap<BlockId, TableFacts>,
+    models: HashMap<BlockId, usize>,
+    program: Program,
+    reported_leaks: HashSet<(FileId, Span)>,
+    usage_errors: Vec<String>,
+}
+
+pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Checked {
+    let mut checker = Checker {
+        resolved,
+        sources,
+        gate_uses: Vec::new(),
+        catalog: catalog::get(),
+        diags: Vec::new(),
+        params: HashMap::new(),
+        bad_params: HashSet::new(),
+        overrides: HashMap::new(),
+        tables: HashMap::new(),
+        models: HashMap::new(),
+        program: Program::default(),
+        reported_leaks: HashSet::new(),
+        usage_errors: Vec::new(),
+    };
+    checker.params(options);
+    checker.envs(options);
+    for &block in &resolved.order {
+        checker.block(block);
+    }
+    checker.policies_on_deployments();
+    let mut diagnostics = checker.diags;
+    diagnostics::sort(&mut diagnostics);
+    Checked {
+        program: checker.program,
+        diagnostics,
+        usage_errors: checker.usage_errors,
+    }
+}
+
+impl<'r> Checker<'r> {
+    fn usage_error(&mut self, d: Diagnostic) {
+        let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
+        self.usage_errors.push(format!("{}{help}", d.message));
+    }
+
+    fn file(&self, module: ModuleId) -> FileId {
+        self.resolved.modules[module].file
+    }
+
+    /// A parameter whose value was rejected: its uses stay silent.
+    pub(crate) fn is_bad_param(&self, module: ModuleId, name: &str) -> bool {
+        self.bad_params.contains(&(module, name.to_string()))
+    }
+
+    pub(crate) fn param_value(&self, module: ModuleId, name: &str) -> Option<Value> {
+        self.params.get(&(module, name.to_string())).cloned()
+    }
+
+    /// Declared parameters, their defaults and the `--param` overrides.
+    fn params(&mut self, options: &Options) {
+        let mut declared: HashMap<String, (ValueType, Span)> = HashMap::new();
+        for (m, module) in self.resolved.modules.iter().enumerate() {
+            let file = module.file;
+            for item in &module.ast.items {
+                let ast::ItemKind::Param(p) = &item.kind else {
+                    continue;
+                };
+                let Some(ty) = ValueType::from_type_expr(&p.ty) else {
+                    self.unknown_type(file, &p.ty, &ValueType::NAMES);
+                    continue;
+                };
+                if m == 0 {
+                    declared.insert(p.name.name.clone(), (ty.clone(), p.name.span));
+                }
+                let given = (m == 0)
+                    .then(|| options.params.iter().rev().find(|(n, _)| *n == p.name.name))
+                    .flatten();
+                let value = match given {
+                    Some((_, text)) => self.parse_param(file, p, &ty, text),
+                    None => p
+                        .default
+                        .as_ref()
+                        .and_then(|d| self.param_default(m, file, d, &ty)),
+                };
+                if m == 0 {
+                    self.program.params.push(Param {
+                        name: p.name.name.clone(),
+                        ty: ty.to_string(),
+                        value: value.clone(),
+                        overridden: given.is_some(),
+                    });
+                }
+                match value {
+                    Some(v) => {
+                        self.params.insert((m, p.name.name.clone()), v);
+                    }
+                    None => {
+                        self.bad_params.insert((m, p.name.name.clone()));
+                    }
+                }
+            }
+        }
+        for (name, _) in &options.params {
+            if declared.contains_key(name) {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                COMMAND_LINE,
+                format!("`--param {name}`: the pipeline declares no parameter `{name}`"),
+            );
+            d = match did_you_mean(name, declared.keys().map(String::as_str)) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None if declared.is_empty() => {
+                    d.with_help("declare it first: `param name: int = 1`")
+                }
+                None => {
+                    let mut names: Vec<&str> = declared.keys().map(String::as_str).collect();
+                    names.sort_unstable();
+                    d.with_help(format!("the parameters are: {}", names.join(", ")))
+                }
+            };
+            self.usage_error(d);
+        }
+    }
+
+    fn param_default(
+        &mut self,
+        module: ModuleId,
+        file: FileId,
+        expr: &ast::Expr,
+        ty: &ValueType,
+    ) -> Option<Value> {
+        if let ValueType::List(inner) = ty {
+            let ast::ExprKind::List(items) = &expr.kind else {
+                self.diags.push(
+                    Diagnostic::error(codes::TYPE_MISMATCH, format!("expected a {ty}"))
+                        .with_label(file, expr.span, format!("expected a {ty}"))
+                        .with_help("write a list: `[a, b]`"),
+                );
+                return None;
+            };
+            let expect = Expect::from_value_type(inner);
+            let values: Option<Vec<Value>> = items
+                .iter()
+                .map(|i| self.value(module, file, i, expect))
+                .collect();
+            return values.map(Value::List);
+        }
+        let value = self.value(module, file, expr, Expect::from_value_type(ty))?;
+        Some(match (ty, value) {
+            (ValueType::Float, Value::Int(i)) => Value::Float(i as f64),
+            (_, v) => v,
+        })
+    }
+
+    /// Parses `--param name=text` as a value of the parameter's type.
+    fn parse_param(
+        &mut self,
+        file: FileId,
+        p: &ast::ParamDecl,
+        ty: &ValueType,
+        text: &str,
+    ) -> Option<Value> {
+        if *ty == ValueType::Str && !text.trim_start().starts_with('"') {
+            return Some(Value::Str(text.to_string()));
+        }
+        let source = format!("env p {{ v = {text} }}");
+        let parsed = syntax::parse(&source, FileId(u32::MAX));
+        let expr = parsed.file.items.first().and_then(|item| match &item.kind {
+            ast::ItemKind::Env(e) => e.body.field("v").map(|f| f.value.clone()),
+            _ => None,
+        });
+        let mut scratch = Checker {
+            resolved: self.resolved,
+            sources: self.sources,
+            gate_uses: Vec::new(),
+            catalog: self.catalog,
+            diags: Vec::new(),
+            params: HashMap::new(),
+            bad_params: HashSet::new(),
+            overrides: HashMap::new(),
+            tables: HashMap::new(),
+            models: HashMap::new(),
+            program: Program::default(),
+            reported_leaks: HashSet::new(),
+            usage_errors: Vec::new(),
+        };
+        let value = match expr {
+            Some(expr) if !parsed.has_errors() && text.lines().count() <= 1 => {
+                let v = scratch.param_default(usize::MAX, FileId(u32::MAX), &expr, ty);
+                // A bare word is not a value of any parameter type.
+                v.filter(|v| !matches!(v, Value::Word(_)))
+            }
+            _ => None,
+        };
+        if value.is_none() {
+            let reason = scratch
+                .diags
+                .first()
+                .map(|d| format!(" ({})", d.message))
+                .unwrap_or_default();
+            self.usage_error(
+                Diagnostic::error(
+                    COMMAND_LINE,
+                    format!(
+                        "`--param {}={text}`: expected a value of type {ty}{reason}",
+                        p.name.name
+                    ),
+                )
+                .with_label(
+                    file,
+                    p.ty.span,
+                    format!("`{}` is declared {ty} here", p.name.name),
+                )
+                .with_help(format!("give a {ty}, e.g. {}", example(ty))),
+            );
+        }
+        value
+    }
+
+    fn unknown_type(&mut self, file: FileId, ty: &ast::TypeExpr, names: &[&str]) {
+        let name = match &ty.kind {
+            ast::TypeKind::Named(n) => n.name.clone(),
+            ast::TypeKind::Enum(_) => "enum".into(),
+            ast::TypeKind::List(_) => "list".into(),
+        };
+        let mut d = Diagnostic::error(codes::UNKNOWN_TYPE, format!("unknown type `{name}`"))
+            .with_label(file, ty.span, "not a type here");
+        d = match did_you_mean(&name, names.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("the types are: {}", names.join(", "))),
+        };
+        self.diags.push(d);
+    }
+
+    /// Checks every `env` overlay of the entry module; keeps the selected one.
+    fn envs(&mut self, options: &Options) {
+        let module = &self.resolved.modules[0];
+        let file = module.file;
+        let mut names = Vec::new();
+        for item in &module.ast.items {
+            let ast::ItemKind::Env(env) = &item.kind else {
+                continue;
+            };
+            names.push(env.name.name.as_str());
+            let selected = options.env.as_deref() == Some(env.name.name.as_str());
+            for entry in &env.body.entries {
+                let ast::Entry::Field(field) = entry else {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_OVERRIDE,
+                            "an env overlay holds `block.field = value` overrides",
+                        )
+                        .with_label(file, entry.span(), "not an override")
+                        .with_help("write `scoring_api.replicas = 4`"),
+                    );
+                    continue;
+                };
+                if let Some(key) = self.override_target(file, field) {
+                    if selected {
+                        self.overrides.insert(key, (&field.value, file));
+                    }
+                }
+            }
+        }
+        if let Some(wanted) = &options.env {
+            if !names.contains(&wanted.as_str()) {
+                let mut d = Diagnostic::error(
+                    COMMAND_LINE,
+                    format!("`--env {wanted}`: the pipeline declares no env `{wanted}`"),
+                );
+                d = match did_you_mean(wanted, names.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None if names.is_empty() => {
+                        d.with_help("declare one: `env prod { api.replicas = 4 }`")
+                    }
+                    None => d.with_help(format!("the environments are: {}", names.join(", "))),
+                };
+                self.usage_error(d);
+            }
+        }
+    }
+
+    /// The block and field an override sets, after checking its value.
+    fn override_target(&mut self, file: FileId, field: &ast::Field) -> Option<(BlockId, String)> {
+        let segments: Vec<&ast::Ident> = field.path.segments.iter().collect();
+        let bad = |message: String, help: String| {
+            Diagnostic::error(codes::BAD_OVERRIDE, message)
+                .with_label(file, field.path.span, "no such field")
+                .with_help(help)
+        };
+        let Some(target) = self.resolved.lookup(0, &segments[..1]) else {
+            let names = self.resolved.modules[0].blocks.keys().map(String::as_str);
+            let help = match did_you_mean(&segments[0].name, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "an override starts with the name of a block of this file".into(),
+            };
+            self.diags.push(bad(
+                format!("`{}` does not name a block", segments[0].name),
+                help,
+            ));
+            return None;
+        };
+        let item = self.resolved.item(target.block);
+        let specs = blocks::field_specs(item);
+        let rest: Vec<&str> = segments[1..].iter().map(|s| s.name.as_str()).collect();
+        let path = rest.join(".");
+        let spec = specs.iter().find(|(name, _, _)| *name == path);
+        let Some(&(_, expect, _)) = spec.filter(|(_, e, _)| *e != Expect::Special) else {
+            let candidates = specs
+                .iter()
+                .filter(|(_, e, _)| *e != Expect::Special)
+                .map(|(n, _, _)| *n);
+            let help = match did_you_mean(&path, candidates) {
+                Some(s) => format!("did you mean `{}.{s}`?", segments[0].name),
+                None => {
+                    let all: Vec<&str> = specs
+                        .iter()
+                        .filter(|(_, e, _)| *e != Expect::Special)
+                        .map(|(n, _, _)| *n)
+                        .collect();
+                    if all.is_empty() {
+                        format!("`{}` has no field an env can override", segments[0].name)
+                    } else {
+                        format!(
+                            "the fields an env can set on `{}` are: {}",
+                            segments[0].name,
+                            all.join(", ")
+                        )
+                    }
+                }
+            };
+            self.diags.push(bad(
+                format!("`{}` has no field `{path}` to override", segments[0].name),
+                help,
+            ));
+            return None;
+        };
+        self.value(0, file, &field.value, expect)?;
+        Some((target.block, path))
+    }
+
+    fn block(&mut self, block: BlockId) {
+        let item = self.resolved.item(block);
+        let module = block.module;
+        let file = self.file(module);
+        match &item.kind {
+            ast::ItemKind::Pipeline(p) => {
+                let fields = self.fields(block, &p.body, item);
+                if module == 0 {
+                    self.program.pipeline = Some(Pipeline {
+                        name: p.name.name.clone(),
+                        fields,
+                    });
+                }
+            }
+            ast::ItemKind::Source(s) => self.source(block, file, item, s),
+            ast::ItemKind::Transform(t) => self.transform(block, file, item, t),
+            ast::ItemKind::Split(s) => self.split(block, file, item, s),
+            ast::ItemKind::Model(m) => self.model(block, file, item, m),
+            ast::ItemKind::Evaluate(e) => self.evaluate(block, file, item, e),
+            ast::ItemKind::Policy(p) => self.policy(block, file, item, p),
+            ast::ItemKind::Deploy(d) => self.deploy(block, file, item, d),
+            _ => {}
+        }
+    }
+
+    fn push_block(
+        &mut self,
+        block: BlockId,
+        item: &ast::Item,
+        fields: std::collections::BTreeMap<String, Value>,
+        info: BlockInfo,
+    ) {
+        let index = self.program.blocks.len();
+        self.program.index.insert(block, index);
+        let name = self.resolved.qualified(block);
+        // Evaluations have no name of their own; the first one shown so wins.
+        self.program.names.entry(name.clone()).or_insert(index);
+        self.program.blocks.push(Block {
+            name,
+            module: self.resolved.modules[block.module].name.clone(),
+            id: block,
+            file: self.file(block.module),
+            span: item.span,
+            doc: item.doc.clone(),
+            fields,
+            info,
+        });
+    }
+
+    /// A reference to a table: a source, a transform or a split part.
+    pub(crate) fn table_ref_expr(
+        &mut self,
+        module: ModuleId,
+        file: FileId,
+        expr: &ast::Expr,
+    ) -> Option<TableRef> {
+        let Some(path) = expr.as_path() else {
+            self.diags.push(
+                Diagnostic::error(codes::TYPE_MISMATCH, "expected the name of a table")
+                    .with_label(file, expr.span, "not a table name")
+                    .with_help("name a source, a transform, or a split part like `holdout.train`"),
+            );
+            return None;
+        };
+        self.table_ref(module, file, &path, expr.span)
+    }
+
+    pub(crate) fn table_ref(
+        &mut self,
+        module: ModuleId,
+        file: FileId,
+        path: &[&ast::Ident],
+        span: Span,
+    ) -> Option<TableRef> {
+        // Unknown names were reported by the resolver.
+        let target = self.resolved.lookup(module, path)?;
+        let item = self.resolved.item(target.block);
+        let name = self.resolved.qualified(target.block);
+        let rest = &path[target.consumed..];
+        match &item.kind {
+            ast::ItemKind::Source(_) | ast::ItemKind::Transform(_) if rest.is_empty() => {
+                Some(TableRef {
+                    block: name,
+                    part: None,
+                    id: Some(target.block),
+                })
+            }
+            ast::ItemKind::Split(_) => {
+                let parts = self
+                    .tables
+                    .get(&target.block)
+                    .map(|f| f.parts.clone())
+                    .unwrap_or_default();
+                match rest {
+                    [part] if parts.contains(&part.name) || parts.is_empty() => Some(TableRef {
+                        block: name,
+                        part: Some(part.name.clone()),
+                        id: Some(target.block),
+                    }),
+                    [part] => {
+                        let mut d = Diagnostic::error(
+                            codes::UNKNOWN_MEMBER,
+                            format!("split `{name}` has no part `{}`", part.name),
+                        )
+                        .with_label(file, part.span, "no such part");
+                        d = match did_you_mean(&part.name, parts.iter().map(String::as_str)) {
+                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            None => d.with_help(format!("the parts are: {}", parts.join(", "))),
+                        };
+                        self.diags.push(d);
+                        None
+                    }
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::WRONG_BLOCK_KIND,
+                                format!("`{name}` is a split: name one of its parts"),
+                            )
+                            .with_label(file, span, "a split, not a table")
+                            .with_help(format!("write `{name}.train` or `{name}.test`")),
+                        );
+                        None
+                    }
+                }
+            }
+            ast::ItemKind::Source(_) | ast::ItemKind::Transform(_) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_MEMBER,
+                        format!("`{name}` is a table; it has no member `{}`", rest[0].name),
+                    )
+                    .with_label(file, rest[0].span, "no such member")
+                    .with_help(format!("write `{name}` alone")),
+                );
+                None
+            }
+            _ => {
+                self.wrong_kind(
+                    file,
+                    span,
+                    &name,
+                    item,
+                    "a table (source, transform or split part)",
+                );
+                None
+            }
+        }
+    }
+
+    fn wrong_kind(&mut self, file: FileId, span: Span, name: &str, item: &ast::Item, wanted: &str) {
+        let kind = item.keyword().map_or("block", |k| k.as_str());
+        self.diags.push(
+            Diagnostic::error(
+                codes::WRONG_BLOCK_KIND,
+                format!("`{name}` is a {kind}, expected {wanted}"),
+            )
+            .with_label(file, span, format!("a {kind}"))
+            .with_help(format!("name {wanted} here")),
+        );
+    }
+}
+
+fn example(ty: &ValueType) -> &'static str {
+    match ty {
+        ValueType::Int => "`7`",
+        ValueType::Float => "`0.5`",
+        ValueType::Bool => "`true`",
+        ValueType::Str => "`text`",
+        ValueType::Duration => "`200ms`",
+        ValueType::Quantity => "`512Mi`",
+        ValueType::Percent => "`70%`",
+        ValueType::List(_) => "`[1, 2]`",
+    }
+}

@@ -1,0 +1,813 @@
+//! Schema propagation: each table operation as a function from the schema
+//! before the step to the schema after it.
+
+use super::catalog::Fitted;
+use super::expr::{Removal, Removed, Scope};
+use super::types::{Column, ColumnType, Schema};
+use super::{Checker, TableFacts};
+use crate::diagnostics::{codes, did_you_mean, Diagnostic};
+use crate::resolve::ModuleId;
+use crate::source::FileId;
+use crate::syntax::ast::{self, ExprKind};
+
+/// Where a step runs.
+pub(super) struct StepCtx<'a> {
+    pub module: ModuleId,
+    pub file: FileId,
+    pub block: &'a str,
+}
+
+impl Checker<'_> {
+    /// Applies one step; returns whether it is fitted on the rows it sees.
+    pub(super) fn apply_step(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        schema: &mut Schema,
+        removed: &mut Removed,
+    ) -> bool {
+        let name = step.name.name.as_str();
+        let Some(op) = self.catalog.operation(name) else {
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_OPERATION,
+                format!("unknown table operation `{name}`"),
+            )
+            .with_label(ctx.file, step.name.span, "not an operation");
+            let names = self.catalog.operations.iter().map(|o| o.name.as_str());
+            d = match did_you_mean(name, names) {
+                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                None => d.with_help(format!(
+                    "the operations are: {}",
+                    self.catalog
+                        .operations
+                        .iter()
+                        .map(|o| o.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.diags.push(d);
+            return false;
+        };
+        let fitted_kind = op.fitted;
+        let accepted = op.named.clone();
+        let args: &[ast::Arg] = step.args.as_deref().unwrap_or(&[]);
+        let positional: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_none()).collect();
+        let named: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_some()).collect();
+        if let Some(accepted) = &accepted {
+            for arg in &named {
+                let Some(n) = &arg.name else { continue };
+                if !accepted.contains(&n.name) {
+                    let mut d = self.bad_args(
+                        ctx,
+                        n.span,
+                        format!("`{name}` has no argument `{}`", n.name),
+                        "unknown argument",
+                    );
+                    d = match did_you_mean(&n.name, accepted.iter().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None if accepted.is_empty() => {
+                            d.with_help(format!("`{name}` takes no named arguments"))
+                        }
+                        None => d.with_help(format!("`{name}` accepts: {}", accepted.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
+        let scope_removed = removed.clone();
+        let removal = |col: &str, removed: &mut Removed| {
+            removed.insert(
+                col.to_string(),
+                Removal {
+                    step: name.to_string(),
+                    block: ctx.block.to_string(),
+                    file: ctx.file,
+                    span: step.span,
+                },
+            );
+        };
+        let mut fitted = fitted_kind == Fitted::Always;
+        match name {
+            "select" | "drop" | "dedupe" | "one_hot" | "standardize" | "min_max" | "log"
+            | "clip" | "bucketize" | "impute" | "cast" => {
+                let columns =
+                    self.column_args(ctx, step, name, &positional, schema, &scope_removed);
+                match name {
+                    "select" => {
+                        let keep: Vec<Column> = columns
+                            .iter()
+                            .filter_map(|c| schema.get(c).cloned())
+                            .collect();
+                        for c in schema.names() {
+                            if !columns.iter().any(|k| k == c) {
+                                removal(c, removed);
+                            }
+                        }
+                        schema.columns = keep;
+                    }
+                    "drop" => {
+                        for c in &columns {
+                            removal(c, removed);
+                        }
+                        schema.columns.retain(|c| !columns.contains(&c.name));
+                    }
+                    "dedupe" => {}
+                    "one_hot" => {
+                        for c in &columns {
+                            let Some(pos) = schema.position(c) else {
+                                continue;
+                            };
+                            let col = schema.columns[pos].clone();
+                            let ColumnType::Enum(variants) = &col.ty else {
+                                self.column_type(ctx, step, &col, "one_hot needs an enum column", "only enum columns are one-hot encoded: use `bucketize` for numbers");
+                                continue;
+                            };
+                            let tags = col.tags.derived();
+                            let new: Vec<Column> = variants
+                                .iter()
+                                .map(|v| {
+                                    Column::new(
+                                        format!(
+                                            "{c}_{}",
+                                            v.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+                                        ),
+                                        ColumnType::Float,
+                                        false,
+                                        tags.clone(),
+                                    )
+                                })
+                                .collect();
+                            for n in &new {
+                                removed.remove(&n.name);
+                            }
+                            removal(c, removed);
+                            schema.columns.splice(pos..=pos, new);
+                        }
+                    }
+                    "standardize" | "min_max" | "log" | "clip" | "bucketize" => {
+                        for c in &columns {
+                            let Some(col) = schema.get_mut(c) else {
+                                continue;
+                            };
+                            if !col.ty.is_numeric() {
+                                let col = col.clone();
+                                let help = match &col.ty {
+                                    ColumnType::Enum(_) => {
+                                        format!("`{c}` is an enum: add `one_hot({c})` instead")
+                                    }
+                                    _ => format!(
+                                        "`{c}` is {}: `cast` it to a number first",
+                                        col.ty.word()
+                                    ),
+                                };
+                                self.column_type(
+                                    ctx,
+                                    step,
+                                    &col,
+                                    &format!("`{name}` needs a numeric column"),
+                                    &help,
+                                );
+                                continue;
+                            }
+                            if col.nullable && matches!(name, "standardize" | "min_max") {
+                                let col = col.clone();
+                                self.column_type(ctx, step, &col, &format!("`{name}` needs a column without nulls"), &format!("`{c}` is nullable: add `impute({c}, strategy = median)` before this step"));
+                                continue;
+                            }
+                            col.ty = if name == "bucketize" {
+                                ColumnType::Int
+                            } else if name == "clip" {
+                                col.ty.clone()
+                            } else {
+                                ColumnType::Float
+                            };
+                        }
+                        self.step_numbers(ctx, step, &named);
+                    }
+                    "impute" => {
+                        let strategy = named
+                            .iter()
+                            .find(|a| a.name.as_ref().is_some_and(|n| n.name == "strategy"));
+                        let word = match strategy.map(|a| &a.value.kind) {
+                            Some(ExprKind::Name(n)) => n.name.clone(),
+                            Some(ExprKind::Str(s)) => s.clone(),
+                            _ => {
+                                let d = self.bad_args(ctx, step.span, "`impute` needs a strategy".into(), "missing `strategy = ...`")
+                                    .with_help("add `strategy = mean`, `median`, `mode` or `constant` (with `value = ...`)");
+                                self.diags.push(d);
+                                String::new()
+                            }
+                        };
+                        const STRATEGIES: [&str; 4] = ["mean", "median", "mode", "constant"];
+                        if !word.is_empty() && !STRATEGIES.contains(&word.as_str()) {
+                            if let Some(arg) = strategy {
+                                let mut d = Diagnostic::error(
+                                    codes::INVALID_CHOICE,
+                                    format!("`{word}` is not an impute strategy"),
+                                )
+                                .with_label(
+                                    ctx.file,
+                                    arg.value.span,
+                                    "unknown strategy",
+                                );
+                                d = match did_you_mean(&word, STRATEGIES) {
+                                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                                    None => d.with_help("use mean, median, mode or constant"),
+                                };
+                                self.diags.push(d);
+                            }
+                        }
+                        if word == "constant"
+                            && !named
+                                .iter()
+                                .any(|a| a.name.as_ref().is_some_and(|n| n.name == "value"))
+                        {
+                            let d = self
+                                .bad_args(
+                                    ctx,
+                                    step.span,
+                                    "`strategy = constant` needs a `value`".into(),
+                                    "missing `value = ...`",
+                                )
+                                .with_help("add the value that replaces nulls: `value = 0`");
+                            self.diags.push(d);
+                        }
+                        fitted = fitted_kind == Fitted::Always
+                            || (fitted_kind == Fitted::UnlessConstant && word != "constant");
+                        for c in &columns {
+                            let Some(col) = schema.get_mut(c) else {
+                                continue;
+                            };
+                            if matches!(word.as_str(), "mean" | "median") && !col.ty.is_numeric() {
+                                let col = col.clone();
+                                self.column_type(
+                                    ctx,
+                                    step,
+                                    &col,
+                                    &format!("`{word}` needs a numeric column"),
+                                    "use `strategy = mode` for non-numeric columns",
+                                );
+                                continue;
+                            }
+                            col.nullable = false;
+                        }
+                    }
+                    "cast" => {
+                        let target = positional.last().and_then(|a| match &a.value.kind {
+                            ExprKind::Name(n) => Some(n),
+                            _ => None,
+                        });
+                        let ty = target.and_then(|t| {
+                            ColumnType::from_name(&t.name).filter(|t| *t != ColumnType::Datetime)
+                        });
+                        match (target, ty) {
+                            (Some(_), Some(ty)) => {
+                                for c in &columns {
+                                    if let Some(col) = schema.get_mut(c) {
+                                        col.ty = ty.clone();
+                                    }
+                                }
+                            }
+                            _ => {
+                                let span = target.map_or(step.span, |t| t.span);
+                                let d = self
+                                    .bad_args(
+                                        ctx,
+                                        span,
+                                        "`cast` needs a target type".into(),
+                                        "expected int, float, bool or str",
+                                    )
+                                    .with_help("write `cast(column, float)`");
+                                self.diags.push(d);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "rename" => {
+                for arg in &positional {
+                    let d = self
+                        .bad_args(
+                            ctx,
+                            arg.span,
+                            "`rename` takes `new = old` pairs".into(),
+                            "expected `new = old`",
+                        )
+                        .with_help("write `rename(annual_income = income)`");
+                    self.diags.push(d);
+                }
+                for arg in &named {
+                    let Some(new) = &arg.name else { continue };
+                    let ExprKind::Name(old) = &arg.value.kind else {
+                        let d = self
+                            .bad_args(
+                                ctx,
+                                arg.value.span,
+                                "expected the old column name".into(),
+                                "not a column name",
+                            )
+                            .with_help("write `rename(new_name = old_name)`");
+                        self.diags.push(d);
+                        continue;
+                    };
+                    if schema.get(&old.name).is_none() {
+                        let scope = Scope {
+                            module: ctx.module,
+                            file: ctx.file,
+                            schema,
+                            removed: &scope_removed,
+                            expectations: false,
+                        };
+                        self.unknown_column(
+                            &scope,
+                            old,
+                            &format!("to rename at this step of `{}`", ctx.block),
+                        );
+                        continue;
+                    }
+                    if new.name != old.name && schema.get(&new.name).is_some() {
+                        self.duplicate_column(ctx, new, "rename it to a name not already used");
+                        continue;
+                    }
+                    if let Some(col) = schema.get_mut(&old.name) {
+                        col.name = new.name.clone();
+                    }
+                    removal(&old.name, removed);
+                    removed.remove(&new.name);
+                }
+            }
+            "filter" => {
+                if positional.len() != 1 {
+                    let d = self
+                        .bad_args(
+                            ctx,
+                            step.span,
+                            "`filter` takes one condition".into(),
+                            "expected one condition",
+                        )
+                        .with_help("write `filter(age >= 18 and income > 0)`");
+                    self.diags.push(d);
+                }
+                for arg in positional {
+                    let scope = Scope {
+                        module: ctx.module,
+                        file: ctx.file,
+                        schema,
+                        removed: &scope_removed,
+                        expectations: false,
+                    };
+                    let t = self.type_expr(&scope, &arg.value);
+                    if let Some(ty) = &t.ty {
+                        if *ty != ColumnType::Bool {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::EXPRESSION_TYPE,
+                                    format!(
+                                        "a filter condition must be a bool, this is {}",
+                                        ty.word()
+                                    ),
+                                )
+                                .with_label(ctx.file, arg.value.span, "not a condition")
+                                .with_help("compare it: `filter(x > 0)`"),
+                            );
+                        }
+                    }
+                }
+            }
+            "derive" => {
+                for arg in &positional {
+                    let d = self
+                        .bad_args(
+                            ctx,
+                            arg.span,
+                            "`derive` takes `name = expression` pairs".into(),
+                            "expected `name = expression`",
+                        )
+                        .with_help("write `derive(ratio = debt / income)`");
+                    self.diags.push(d);
+                }
+                for arg in &named {
+                    let Some(new) = &arg.name else { continue };
+                    let scope = Scope {
+                        module: ctx.module,
+                        file: ctx.file,
+                        schema,
+                        removed: &scope_removed,
+                        expectations: false,
+                    };
+                    let t = self.type_expr(&scope, &arg.value);
+                    if schema.get(&new.name).is_some() {
+                        self.duplicate_column(ctx, new, "derive a column with a new name");
+                        continue;
+                    }
+                    let Some(ty) = t.ty else { continue };
+                    removed.remove(&new.name);
+                    schema.columns.push(Column::new(
+                        new.name.clone(),
+                        ty,
+                        t.nullable,
+                        t.tags.derived(),
+                    ));
+                }
+            }
+            "join" => self.join(ctx, step, &positional, &named, schema),
+            "sample" => {
+                let fraction = named
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "fraction"));
+                let n = named
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "n"));
+                match (fraction, n) {
+                    (Some(_), Some(_)) | (None, None) => {
+                        let d = self
+                            .bad_args(
+                                ctx,
+                                step.span,
+                                "`sample` takes either `fraction` or `n`".into(),
+                                "give exactly one of fraction, n",
+                            )
+                            .with_help(
+                                "write `sample(fraction = 0.5, seed = seed)` or `sample(n = 1000)`",
+                            );
+                        self.diags.push(d);
+                    }
+                    _ => {}
+                }
+                if let Some(a) = fraction {
+                    let _ = self.value(
+                        ctx.module,
+                        ctx.file,
+                        &a.value,
+                        super::values::Expect::Float {
+                            min: f64::MIN_POSITIVE,
+                            max: 1.0,
+                        },
+                    );
+                }
+                if let Some(a) = n {
+                    let _ = self.value(
+                        ctx.module,
+                        ctx.file,
+                        &a.value,
+                        super::values::Expect::Int {
+                            min: 1,
+                            max: i64::MAX,
+                        },
+                    );
+                }
+                if let Some(a) = named
+                    .iter()
+                    .find(|a| a.name.as_ref().is_some_and(|n| n.name == "seed"))
+                {
+                    let _ = self.value(
+                        ctx.module,
+                        ctx.file,
+                        &a.value,
+                        super::values::Expect::ANY_INT,
+                    );
+                }
+            }
+            _ => {}
+        }
+        fitted
+    }
+
+    fn bad_args(
+        &self,
+        ctx: &StepCtx,
+        span: crate::source::Span,
+        message: String,
+        label: &str,
+    ) -> Diagnostic {
+        Diagnostic::error(codes::BAD_ARGUMENTS, message).with_label(
+            ctx.file,
+            span,
+            label.to_string(),
+        )
+    }
+
+    fn column_type(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        col: &Column,
+        message: &str,
+        help: &str,
+    ) {
+        let span = step
+            .args
+            .iter()
+            .flatten()
+            .find(|a| matches!(&a.value.kind, ExprKind::Name(n) if n.name == col.name))
+            .map_or(step.span, |a| a.span);
+        self.diags.push(
+            Diagnostic::error(
+                codes::COLUMN_TYPE,
+                format!("{message}, `{}` is {}", col.name, col.type_text()),
+            )
+            .with_label(
+                ctx.file,
+                span,
+                format!("`{}` is {}", col.name, col.type_text()),
+            )
+            .with_help(help.to_string()),
+        );
+    }
+
+    fn duplicate_column(&mut self, ctx: &StepCtx, name: &ast::Ident, help: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::DUPLICATE_COLUMN,
+                format!("a column `{}` already exists", name.name),
+            )
+            .with_label(ctx.file, name.span, "this name is taken")
+            .with_help(help.to_string()),
+        );
+    }
+
+    /// Positional column arguments: names of existing columns.
+    fn column_args(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        name: &str,
+        positional: &[&ast::Arg],
+        schema: &Schema,
+        removed: &Removed,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let take = if name == "cast" {
+            positional.len().saturating_sub(1)
+        } else {
+            positional.len()
+        };
+        if take == 0 && !matches!(name, "dedupe") {
+            let d = self
+                .bad_args(
+                    ctx,
+                    step.span,
+                    format!("`{name}` needs at least one column"),
+                    "no column given",
+                )
+                .with_help(format!("name the columns: `{name}(a, b)`"));
+            self.diags.push(d);
+        }
+        for arg in &positional[..take] {
+            let ExprKind::Name(id) = &arg.value.kind else {
+                let d = self
+                    .bad_args(
+                        ctx,
+                        arg.value.span,
+                        format!("`{name}` takes column names"),
+                        "not a column name",
+                    )
+                    .with_help("name a column of the table");
+                self.diags.push(d);
+                continue;
+            };
+            if schema.get(&id.name).is_none() {
+                let scope = Scope {
+                    module: ctx.module,
+                    file: ctx.file,
+                    schema,
+                    removed,
+                    expectations: false,
+                };
+                self.unknown_column(&scope, id, &format!("at this step of `{}`", ctx.block));
+                continue;
+            }
+            out.push(id.name.clone());
+        }
+        out
+    }
+
+    /// Numeric named arguments of `clip` and `bucketize`.
+    fn step_numbers(&mut self, ctx: &StepCtx, step: &ast::OpCall, named: &[&ast::Arg]) {
+        let name = step.name.name.as_str();
+        let num = super::values::Expect::Float {
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+        };
+        let get = |key: &str| {
+            named
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.name == key))
+                .copied()
+        };
+        if name == "clip" {
+            let lo = get("lo")
+                .and_then(|a| self.value(ctx.module, ctx.file, &a.value, num))
+                .and_then(|v| v.as_f64());
+            let hi = get("hi")
+                .and_then(|a| self.value(ctx.module, ctx.file, &a.value, num))
+                .and_then(|v| v.as_f64());
+            if let (Some(lo), Some(hi), Some(arg)) = (lo, hi, get("hi")) {
+                if lo > hi {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::OUT_OF_RANGE,
+                            format!("`clip` has lo = {lo} above hi = {hi}"),
+                        )
+                        .with_label(ctx.file, arg.span, "below `lo`")
+                        .with_help("`lo` must not exceed `hi`"),
+                    );
+                }
+            }
+        }
+        if name == "bucketize" {
+            match get("bounds").map(|a| (a, &a.value.kind)) {
+                Some((arg, ExprKind::List(items))) => {
+                    let values: Vec<f64> = items
+                        .iter()
+                        .filter_map(|i| self.value(ctx.module, ctx.file, i, num))
+                        .filter_map(|v| v.as_f64())
+                        .collect();
+                    if values.is_empty() || values.windows(2).any(|w| w[0] >= w[1]) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::OUT_OF_RANGE,
+                                "bucket bounds must be increasing",
+                            )
+                            .with_label(ctx.file, arg.value.span, "not strictly increasing")
+                            .with_help(
+                                "list the bounds in increasing order: `bounds = [25, 40, 60]`",
+                            ),
+                        );
+                    }
+                }
+                _ => {
+                    let d = self
+                        .bad_args(
+                            ctx,
+                            step.span,
+                            "`bucketize` needs `bounds = [...]`".into(),
+                            "missing bounds",
+                        )
+                        .with_help("write `bucketize(age, bounds = [25, 40, 60])`");
+                    self.diags.push(d);
+                }
+            }
+        }
+    }
+
+    fn join(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        positional: &[&ast::Arg],
+        named: &[&ast::Arg],
+        schema: &mut Schema,
+    ) {
+        let Some(other_arg) = positional.first() else {
+            let d = self
+                .bad_args(
+                    ctx,
+                    step.span,
+                    "`join` needs the table to join".into(),
+                    "no table given",
+                )
+                .with_help("write `join(other_table, on = [id], how = left)`");
+            self.diags.push(d);
+            return;
+        };
+        let Some(other) = self.table_ref_expr(ctx.module, ctx.file, &other_arg.value) else {
+            return;
+        };
+        let Some(facts) = self.table_facts(&other) else {
+            return;
+        };
+        let right: Schema = facts.schema.clone();
+        let how = named
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == "how"));
+        let how = match how {
+            Some(a) => self
+                .value(
+                    ctx.module,
+                    ctx.file,
+                    &a.value,
+                    super::values::Expect::Choice(&["inner", "left"]),
+                )
+                .map(|v| match v {
+                    super::types::Value::Word(w) => w.word,
+                    super::types::Value::Str(s) => s,
+                    _ => String::new(),
+                })
+                .unwrap_or_default(),
+            None => "inner".to_string(),
+        };
+        let on = named
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == "on"));
+        let keys: Vec<&ast::Ident> = match on.map(|a| &a.value.kind) {
+            Some(ExprKind::List(items)) => items
+                .iter()
+                .filter_map(|i| match &i.kind {
+                    ExprKind::Name(n) => Some(n),
+                    _ => None,
+                })
+                .collect(),
+            Some(ExprKind::Name(n)) => vec![n],
+            _ => {
+                let d = self
+                    .bad_args(
+                        ctx,
+                        step.span,
+                        "`join` needs its keys: `on = [...]`".into(),
+                        "missing `on`",
+                    )
+                    .with_help("write `join(other, on = [id])`");
+                self.diags.push(d);
+                return;
+            }
+        };
+        let mut ok = true;
+        for key in &keys {
+            let (l, r) = (schema.get(&key.name), right.get(&key.name));
+            match (l, r) {
+                (Some(l), Some(r)) if l.ty == r.ty => {}
+                (Some(l), Some(r)) => {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::JOIN_KEYS,
+                            format!(
+                                "join key `{}` is {} on the left and {} on the right",
+                                key.name,
+                                l.type_text(),
+                                r.type_text()
+                            ),
+                        )
+                        .with_label(ctx.file, key.span, "types differ")
+                        .with_help(format!(
+                            "`cast` one side so both are the same type: `cast({}, {})`",
+                            key.name,
+                            l.ty.word()
+                        )),
+                    );
+                }
+                (left, _) => {
+                    ok = false;
+                    let side = if left.is_none() {
+                        "this table"
+                    } else {
+                        "the joined table"
+                    };
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::JOIN_KEYS,
+                            format!("join key `{}` is not a column of {side}", key.name),
+                        )
+                        .with_label(ctx.file, key.span, format!("missing from {side}"))
+                        .with_help("join on columns present in both tables"),
+                    );
+                }
+            }
+        }
+        if !ok {
+            return;
+        }
+        for key in &keys {
+            let right_tags = right
+                .get(&key.name)
+                .map(|c| c.tags.clone())
+                .unwrap_or_default();
+            if let Some(col) = schema.get_mut(&key.name) {
+                col.tags.extend(&right_tags);
+            }
+        }
+        for col in &right.columns {
+            if keys.iter().any(|k| k.name == col.name) {
+                continue;
+            }
+            if schema.get(&col.name).is_some() {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE_COLUMN,
+                        format!("both tables of the join have a column `{}`", col.name),
+                    )
+                    .with_label(
+                        ctx.file,
+                        other_arg.span,
+                        format!("`{}` is also a column of this table", col.name),
+                    )
+                    .with_help(format!(
+                        "rename or drop `{}` on one side before joining",
+                        col.name
+                    )),
+                );
+                continue;
+            }
+            let mut col = col.clone();
+            col.nullable |= how == "left";
+            schema.columns.push(col);
+        }
+    }
+
+    pub(super) fn table_facts(&self, table: &super::program::TableRef) -> Option<&TableFacts> {
+        table.id.and_then(|id| self.tables.get(&id))
+    }
+}

@@ -1,0 +1,236 @@
+//! The checked program: the one semantic model that the CLI, the IR, the
+//! linter and the language server read.
+
+use super::types::{ModelKind, Schema, Tags, Value};
+use crate::resolve::BlockId;
+use crate::source::{FileId, Span};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Default, Serialize)]
+pub struct Program {
+    pub pipeline: Option<Pipeline>,
+    pub params: Vec<Param>,
+    /// Checked blocks, dependencies first.
+    pub blocks: Vec<Block>,
+    #[serde(skip)]
+    pub index: HashMap<BlockId, usize>,
+    /// Block name (as in [`Block::name`]) to index in `blocks`.
+    #[serde(skip)]
+    pub names: HashMap<String, usize>,
+}
+
+impl Program {
+    pub fn block(&self, id: BlockId) -> Option<&Block> {
+        self.index.get(&id).map(|&i| &self.blocks[i])
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Block> {
+        self.names.get(name).map(|&i| &self.blocks[i])
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = (&Block, &ModelInfo)> {
+        self.blocks.iter().filter_map(|b| match &b.info {
+            BlockInfo::Model(m) => Some((b, m)),
+            _ => None,
+        })
+    }
+
+    pub fn deployments(&self) -> impl Iterator<Item = (&Block, &DeployInfo)> {
+        self.blocks.iter().filter_map(|b| match &b.info {
+            BlockInfo::Deploy(d) => Some((b, d)),
+            _ => None,
+        })
+    }
+
+    /// The schema of a table block, or of a split part.
+    pub fn table_schema(&self, name: &str) -> Option<&Schema> {
+        match &self.by_name(name)?.info {
+            BlockInfo::Source(s) => Some(&s.schema),
+            BlockInfo::Transform(t) => Some(&t.schema),
+            BlockInfo::Split(s) => Some(&s.schema),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pipeline {
+    pub name: String,
+    pub fields: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Param {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub value: Option<Value>,
+    /// Whether `--param` set the value.
+    pub overridden: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Block {
+    /// As named from the entry module (`baseline.production` for imports).
+    pub name: String,
+    /// The module that declares it: `main`, `std.policies.baseline`, ...
+    pub module: String,
+    #[serde(skip)]
+    pub id: BlockId,
+    #[serde(skip)]
+    pub file: FileId,
+    #[serde(skip)]
+    pub span: Span,
+    /// The `///` documentation of the block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    /// Fields with constant values, after `--param` and `--env` overrides;
+    /// nested blocks are flattened as `resources.cpu`.
+    pub fields: BTreeMap<String, Value>,
+    #[serde(flatten)]
+    pub info: BlockInfo,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BlockInfo {
+    Source(SourceInfo),
+    Transform(TransformInfo),
+    Split(SplitInfo),
+    Model(ModelInfo),
+    Evaluate(EvaluateInfo),
+    Policy(PolicyInfo),
+    Deploy(DeployInfo),
+}
+
+impl BlockInfo {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            BlockInfo::Source(_) => "source",
+            BlockInfo::Transform(_) => "transform",
+            BlockInfo::Split(_) => "split",
+            BlockInfo::Model(_) => "model",
+            BlockInfo::Evaluate(_) => "evaluate",
+            BlockInfo::Policy(_) => "policy",
+            BlockInfo::Deploy(_) => "deploy",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceInfo {
+    pub format: String,
+    pub schema: Schema,
+    /// Data expectations, as written, checked at run time.
+    pub expect: Vec<String>,
+}
+
+/// A reference to a table: a block, and the split part when it is a split.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableRef {
+    pub block: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    #[serde(skip)]
+    pub id: Option<BlockId>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Step {
+    pub op: String,
+    /// The arguments as written.
+    pub args: String,
+    /// Learns state from the rows (fit on training rows only).
+    pub fitted: bool,
+    /// The schema after this step.
+    pub schema: Schema,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TransformInfo {
+    pub input: TableRef,
+    /// Other tables read by `join` steps.
+    pub joins: Vec<TableRef>,
+    pub steps: Vec<Step>,
+    pub schema: Schema,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SplitInfo {
+    pub input: TableRef,
+    /// Part name to fraction: `train`, `test`, `validation`.
+    pub parts: BTreeMap<String, f64>,
+    pub seed: Option<i64>,
+    pub stratify: Option<String>,
+    /// The schema of every part.
+    pub schema: Schema,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelInfo {
+    pub algorithm: String,
+    pub model_kind: Option<ModelKind>,
+    pub data: Option<TableRef>,
+    pub target: Option<String>,
+    /// For classifiers with a `bool` or `enum` target, the classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    pub features: Vec<String>,
+    pub hyper: BTreeMap<String, Value>,
+    /// The tags of the columns reaching the model (features and target).
+    pub tags: Tags,
+    /// The tags of the feature columns alone.
+    pub feature_tags: Tags,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvaluateInfo {
+    pub model: Option<String>,
+    pub data: Option<TableRef>,
+    pub metrics: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicyInfo {
+    pub severity: String,
+    pub rules: Vec<RuleInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleInfo {
+    /// `require`, `deny` or `approval`.
+    pub rule: String,
+    /// The rule as written, without its message.
+    pub text: String,
+    pub message: Option<String>,
+    /// For a metric gate (`require scorer.accuracy >= 0.75`), evaluated after a run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Gate {
+    /// A model name, or `model` for every model behind the policy.
+    pub model: String,
+    pub metric: String,
+    pub op: String,
+    /// The bound when it is a plain number.
+    pub value: Option<f64>,
+    /// The bound as written (it may name other models' metrics).
+    pub bound: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeployInfo {
+    pub target: String,
+    pub model: Option<String>,
+    pub gates: Vec<String>,
+    /// The tags reaching the endpoint: those of the model's features, the
+    /// columns a caller sends.
+    pub tags: Tags,
+    /// Monitoring conditions, as written.
+    pub monitor: Vec<String>,
+}

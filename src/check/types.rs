@@ -1,0 +1,340 @@
+//! The types of the checker: column types and schemas, value types of
+//! fields, and model kinds.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The type of a column's values, without nullability.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    Int,
+    Float,
+    Bool,
+    Str,
+    Datetime,
+    Enum(Vec<String>),
+}
+
+impl ColumnType {
+    pub fn from_name(name: &str) -> Option<ColumnType> {
+        Some(match name {
+            "int" => ColumnType::Int,
+            "float" => ColumnType::Float,
+            "bool" => ColumnType::Bool,
+            "str" => ColumnType::Str,
+            "datetime" => ColumnType::Datetime,
+            _ => return None,
+        })
+    }
+
+    pub const NAMES: [&'static str; 6] = ["int", "float", "bool", "str", "datetime", "enum(...)"];
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, ColumnType::Int | ColumnType::Float)
+    }
+
+    /// The word used in the IR and in messages (`enum` without its variants).
+    pub fn word(&self) -> &'static str {
+        match self {
+            ColumnType::Int => "int",
+            ColumnType::Float => "float",
+            ColumnType::Bool => "bool",
+            ColumnType::Str => "str",
+            ColumnType::Datetime => "datetime",
+            ColumnType::Enum(_) => "enum",
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::Enum(variants) => {
+                let quoted: Vec<String> = variants.iter().map(|v| format!("\"{v}\"")).collect();
+                write!(f, "enum({})", quoted.join(", "))
+            }
+            other => f.write_str(other.word()),
+        }
+    }
+}
+
+/// A set of tags (`pii`, `id`, ...), sorted, without duplicates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Tags(Vec<String>);
+
+impl Tags {
+    pub fn new() -> Tags {
+        Tags::default()
+    }
+
+    pub fn insert(&mut self, tag: &str) {
+        if let Err(at) = self.0.binary_search_by(|t| t.as_str().cmp(tag)) {
+            self.0.insert(at, tag.to_string());
+        }
+    }
+
+    pub fn extend(&mut self, other: &Tags) {
+        for tag in &other.0 {
+            self.insert(tag);
+        }
+    }
+
+    pub fn contains(&self, tag: &str) -> bool {
+        self.0.binary_search_by(|t| t.as_str().cmp(tag)).is_ok()
+    }
+
+    pub fn remove(&mut self, tag: &str) {
+        if let Ok(at) = self.0.binary_search_by(|t| t.as_str().cmp(tag)) {
+            self.0.remove(at);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The tags a value computed from columns with these tags inherits:
+    /// data tags (`pii`, `sensitive`, user tags) flow, role tags (`id`,
+    /// `target`) describe one column and do not.
+    pub fn derived(&self) -> Tags {
+        let mut out = self.clone();
+        out.remove("id");
+        out.remove("target");
+        out
+    }
+}
+
+impl<'a> FromIterator<&'a str> for Tags {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Tags {
+        let mut tags = Tags::new();
+        for t in iter {
+            tags.insert(t);
+        }
+        tags
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub nullable: bool,
+    pub tags: Tags,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, ty: ColumnType, nullable: bool, tags: Tags) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            nullable,
+            tags,
+        }
+    }
+
+    /// `float?`, `enum("a", "b")`: the column's type as written in a schema.
+    pub fn type_text(&self) -> String {
+        format!("{}{}", self.ty, if self.nullable { "?" } else { "" })
+    }
+}
+
+impl Serialize for Column {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("type", self.ty.word())?;
+        if let ColumnType::Enum(variants) = &self.ty {
+            map.serialize_entry("variants", variants)?;
+        }
+        map.serialize_entry("nullable", &self.nullable)?;
+        map.serialize_entry("tags", &self.tags)?;
+        map.end()
+    }
+}
+
+/// The columns of a table, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Schema {
+    pub columns: Vec<Column>,
+}
+
+impl Schema {
+    pub fn get(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The union of the tags of all columns.
+    pub fn tags(&self) -> Tags {
+        let mut tags = Tags::new();
+        for c in &self.columns {
+            tags.extend(&c.tags);
+        }
+        tags
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    Classifier,
+    Regressor,
+    Clusterer,
+}
+
+impl ModelKind {
+    pub fn from_word(word: &str) -> Option<ModelKind> {
+        Some(match word {
+            "classifier" => ModelKind::Classifier,
+            "regressor" => ModelKind::Regressor,
+            "clusterer" => ModelKind::Clusterer,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Classifier => "classifier",
+            ModelKind::Regressor => "regressor",
+            ModelKind::Clusterer => "clusterer",
+        }
+    }
+}
+
+/// The type of a field value or a parameter.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueType {
+    Int,
+    Float,
+    Bool,
+    Str,
+    Duration,
+    Quantity,
+    Percent,
+    List(Box<ValueType>),
+}
+
+impl ValueType {
+    pub fn from_type_expr(ty: &crate::syntax::ast::TypeExpr) -> Option<ValueType> {
+        use crate::syntax::ast::TypeKind;
+        Some(match &ty.kind {
+            TypeKind::Named(id) => match id.name.as_str() {
+                "int" => ValueType::Int,
+                "float" => ValueType::Float,
+                "bool" => ValueType::Bool,
+                "str" => ValueType::Str,
+                "duration" => ValueType::Duration,
+                "quantity" => ValueType::Quantity,
+                "percent" => ValueType::Percent,
+                _ => return None,
+            },
+            TypeKind::List(inner) => ValueType::List(Box::new(ValueType::from_type_expr(inner)?)),
+            TypeKind::Enum(_) => return None,
+        })
+    }
+
+    pub const NAMES: [&'static str; 8] = [
+        "int", "float", "bool", "str", "duration", "quantity", "percent", "list<T>",
+    ];
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValueType::Int => f.write_str("int"),
+            ValueType::Float => f.write_str("float"),
+            ValueType::Bool => f.write_str("bool"),
+            ValueType::Str => f.write_str("str"),
+            ValueType::Duration => f.write_str("duration"),
+            ValueType::Quantity => f.write_str("quantity"),
+            ValueType::Percent => f.write_str("percent"),
+            ValueType::List(t) => write!(f, "list<{t}>"),
+        }
+    }
+}
+
+/// A value known at check time: a literal, a parameter, or an override.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    /// Milliseconds.
+    Duration(Duration),
+    /// In base units (`500m` = 0.5, `512Mi` = 536870912).
+    Quantity(Quantity),
+    /// 0–100.
+    Percent(Percent),
+    List(Vec<Value>),
+    /// A bare word: `high`, `median`, `left`.
+    Word(Word),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Duration {
+    pub ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quantity {
+    pub quantity: f64,
+    /// As written, for manifests: `500m`, `512Mi`.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Percent {
+    pub percent: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Word {
+    pub word: String,
+}
+
+impl Value {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Duration(d) => Some(d.ms),
+            Value::Quantity(q) => Some(q.quantity),
+            Value::Percent(p) => Some(p.percent),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Bool(_) => "bool",
+            Value::Str(_) => "str",
+            Value::Duration(_) => "duration",
+            Value::Quantity(_) => "quantity",
+            Value::Percent(_) => "percent",
+            Value::List(_) => "list",
+            Value::Word(_) => "name",
+        }
+    }
+}

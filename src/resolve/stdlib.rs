@@ -1,0 +1,13 @@
+//! The standard library, embedded in the binary so an installed `mlp` needs
+//! no files beside it. `use std.policies.baseline` loads
+//! `stdlib/policies/baseline.mlp`.
+
+/// Every standard module: its dotted name and its text.
+pub const MODULES: &[(&str, &str)] = &[(
+    "std.policies.baseline",
+    include_str!("../../stdlib/policies/baseline.mlp"),
+)];
+
+pub fn module(name: &str) -> Option<&'static str> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
