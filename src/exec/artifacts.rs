@@ -1,0 +1,401 @@
+//! What a run writes: cache entries of stages, and the outputs of a run
+//! (`metrics.json`, `models/`, `run.json`, `report.html`). Every file is
+//! written to a temporary name and renamed; a run's output folder is built
+//! beside its final place and renamed into it whole.
+
+use super::cache::{hash_bytes, MLP_VERSION};
+use super::gates::{GateOutcome, Metrics};
+use super::models::HyperValue;
+use super::ops::FitState;
+use super::report::{self, Confusion, Weights};
+use super::run::StageRecord;
+use crate::files::{io_words, temp_sibling, write_atomic};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One step of a transform and the state it learned (if it is fitted).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub op: String,
+    pub args: String,
+    pub state: Option<FitState>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TransformRecord {
+    pub name: String,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainedOn {
+    /// `holdout.train`
+    pub table: String,
+    pub rows: usize,
+    /// Hash of the training rows (as Parquet bytes).
+    pub hash: String,
+}
+
+/// `models/<name>.json`: everything serving needs to answer like training did.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    pub name: String,
+    pub algorithm: String,
+    pub kind: String,
+    pub target: Option<String>,
+    pub classes: Option<Vec<String>>,
+    pub features: Vec<String>,
+    pub hyper: BTreeMap<String, HyperValue>,
+    /// The transforms from the sources to the training table, with their
+    /// fitted state, in order.
+    pub transforms: Vec<TransformRecord>,
+    pub trained_on: TrainedOn,
+    /// Source file → hash of its bytes, for every file upstream.
+    pub source_files: BTreeMap<String, String>,
+    /// The fitted model (`mlp::exec::models::TrainedModel`).
+    pub model: serde_json::Value,
+}
+
+/// An `evaluate` block's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub model: String,
+    pub data: String,
+    pub algorithm: String,
+    pub kind: String,
+    pub rows: usize,
+    pub metrics: BTreeMap<String, f64>,
+    pub confusion: Option<Confusion>,
+    pub roc: Option<Vec<(f64, f64)>>,
+    /// (predicted, actual)
+    pub residuals: Option<Vec<(f64, f64)>>,
+    pub weights: Option<Weights>,
+    pub clusters: Option<Vec<(String, usize)>>,
+}
+
+/// A stage's output, as [`write_output`] stores it.
+pub enum OutputView<'a> {
+    Table(&'a DataFrame),
+    Parts(&'a BTreeMap<String, DataFrame>),
+    Model(&'a ModelArtifact),
+    Evaluation(&'a Evaluation),
+}
+
+/// `meta.json` of a cache entry; written last, so its presence means the
+/// entry is complete.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Meta {
+    pub rows: Option<usize>,
+    pub output_hash: String,
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_atomic(path, bytes).map_err(|e| format!("{}: {}", path.display(), io_words(&e)))
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| e.to_string())?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn parquet(frame: &DataFrame) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let mut copy = frame.clone();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut copy)
+        .map_err(|e| format!("cannot write the table: {e}"))?;
+    Ok(bytes)
+}
+
+const PART_PREFIX: &str = "part-";
+
+/// Writes a stage's output into a (staging) cache folder.
+pub fn write_output(
+    dir: &Path,
+    output: &OutputView,
+    states: Option<&TransformRecord>,
+    expectations: &[report::ExpectationResult],
+) -> Result<Meta, String> {
+    let mut hashes = Vec::new();
+    let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), String> {
+        hashes.push(format!("{name}:{}", hash_bytes(&bytes)));
+        write(&dir.join(name), &bytes)
+    };
+    let rows = match output {
+        OutputView::Table(frame) => {
+            put("table.parquet", parquet(frame)?)?;
+            Some(frame.height())
+        }
+        OutputView::Parts(parts) => {
+            for (part, frame) in parts.iter() {
+                put(&format!("{PART_PREFIX}{part}.parquet"), parquet(frame)?)?;
+            }
+            Some(parts.values().map(DataFrame::height).sum())
+        }
+        OutputView::Model(model) => {
+            put("model.json", json(model)?)?;
+            Some(model.trained_on.rows)
+        }
+        OutputView::Evaluation(evaluation) => {
+            put("evaluation.json", json(evaluation)?)?;
+            Some(evaluation.rows)
+        }
+    };
+    if let Some(states) = states {
+        put("states.json", json(states)?)?;
+    }
+    if !expectations.is_empty() {
+        put("expectations.json", json(&expectations)?)?;
+    }
+    let meta = Meta {
+        rows,
+        output_hash: hash_bytes(hashes.join("\n").as_bytes()),
+    };
+    write(&dir.join("meta.json"), &json(&meta)?)?;
+    Ok(meta)
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "cache entry {}: {} (run with --force to rebuild it)",
+            path.display(),
+            io_words(&e)
+        )
+    })
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| {
+        format!(
+            "cache entry {} is damaged: {e} (run with --force to rebuild it)",
+            path.display()
+        )
+    })
+}
+
+pub fn read_meta(dir: &Path) -> Result<Meta, String> {
+    read_json(&dir.join("meta.json"))
+}
+
+pub fn read_model(dir: &Path) -> Result<ModelArtifact, String> {
+    read_json(&dir.join("model.json"))
+}
+
+pub fn read_evaluation(dir: &Path) -> Result<Evaluation, String> {
+    read_json(&dir.join("evaluation.json"))
+}
+
+/// A source's expectation results; none for other stages.
+pub fn read_expectations(dir: &Path) -> Result<Vec<report::ExpectationResult>, String> {
+    let path = dir.join("expectations.json");
+    if path.is_file() {
+        read_json(&path)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+pub fn read_states(dir: &Path) -> Result<TransformRecord, String> {
+    read_json(&dir.join("states.json"))
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cache entry {}: {}", path.display(), io_words(&e)))?;
+    ParquetReader::new(file).finish().map_err(|e| {
+        format!(
+            "cache entry {} is damaged: {e} (run with --force)",
+            path.display()
+        )
+    })
+}
+
+pub fn read_table(dir: &Path, part: Option<&str>) -> Result<DataFrame, String> {
+    match part {
+        Some(part) => read_parquet(&dir.join(format!("{PART_PREFIX}{part}.parquet"))),
+        None => read_parquet(&dir.join("table.parquet")),
+    }
+}
+
+/// The parts of a split entry, or `None` when the entry holds one table.
+pub fn read_parts(dir: &Path) -> Result<Option<BTreeMap<String, DataFrame>>, String> {
+    if dir.join("table.parquet").is_file() {
+        return Ok(None);
+    }
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cache entry {}: {}", dir.display(), io_words(&e)))?;
+    let mut parts = BTreeMap::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(part) = name
+            .strip_prefix(PART_PREFIX)
+            .and_then(|n| n.strip_suffix(".parquet"))
+        {
+            parts.insert(part.to_string(), read_parquet(&entry.path())?);
+        }
+    }
+    Ok(Some(parts))
+}
+
+pub struct RunOutputs<'a> {
+    pub out: &'a Path,
+    pub run_id: &'a str,
+    pub pipeline: &'a str,
+    pub metrics: &'a Metrics,
+    pub evaluations: &'a [Evaluation],
+    pub models: &'a [ModelArtifact],
+    pub gates: &'a [GateOutcome],
+    pub stages: &'a [StageRecord],
+    pub expectations: &'a [report::ExpectationResult],
+}
+
+#[derive(Serialize)]
+struct MetricsFile<'a> {
+    models: &'a Metrics,
+    gates: &'a [GateOutcome],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    confusion_matrices: BTreeMap<String, &'a Confusion>,
+}
+
+#[derive(Serialize)]
+struct RunFile<'a> {
+    run_id: &'a str,
+    pipeline: &'a str,
+    mlp_version: &'a str,
+    stages: &'a [StageRecord],
+}
+
+/// Writes the outputs of a run into `out`, whole or not at all.
+pub fn write_run(outputs: &RunOutputs) -> Result<(), String> {
+    let out = outputs.out;
+    let staging = temp_sibling(out);
+    let result = write_run_into(&staging, outputs).and_then(|()| replace_dir(&staging, out));
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
+    std::fs::create_dir_all(dir.join("models"))
+        .map_err(|e| format!("{}: {}", dir.display(), io_words(&e)))?;
+    let confusion_matrices = outputs
+        .evaluations
+        .iter()
+        .filter_map(|e| e.confusion.as_ref().map(|c| (e.model.clone(), c)))
+        .collect();
+    write(
+        &dir.join("metrics.json"),
+        &json(&MetricsFile {
+            models: outputs.metrics,
+            gates: outputs.gates,
+            confusion_matrices,
+        })?,
+    )?;
+    for model in outputs.models {
+        write(
+            &dir.join("models").join(format!("{}.json", model.name)),
+            &json(model)?,
+        )?;
+    }
+    write(
+        &dir.join("run.json"),
+        &json(&RunFile {
+            run_id: outputs.run_id,
+            pipeline: outputs.pipeline,
+            mlp_version: MLP_VERSION,
+            stages: outputs.stages,
+        })?,
+    )?;
+    write(
+        &dir.join("report.html"),
+        report::render(&report_data(outputs)).as_bytes(),
+    )
+}
+
+/// Moves `staging` to `target`, replacing what was there.
+fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
+    let words = |e: std::io::Error| format!("{}: {}", target.display(), io_words(&e));
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(words)?;
+    }
+    if target.exists() {
+        let old = temp_sibling(target);
+        std::fs::rename(target, &old).map_err(words)?;
+        std::fs::rename(staging, target).map_err(words)?;
+        let _ = std::fs::remove_dir_all(old);
+    } else {
+        std::fs::rename(staging, target).map_err(words)?;
+    }
+    Ok(())
+}
+
+/// Points `.mlp/runs/latest` at the run `run_id`.
+pub fn point_latest(root: &Path, run_id: &str) -> Result<(), String> {
+    let latest = root.join("runs").join("latest");
+    let words = |e: std::io::Error| format!("{}: {}", latest.display(), io_words(&e));
+    let tmp: PathBuf = temp_sibling(&latest);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(run_id, &tmp).map_err(words)?;
+    #[cfg(not(unix))]
+    std::fs::write(&tmp, run_id).map_err(words)?;
+    std::fs::rename(&tmp, &latest).map_err(words)
+}
+
+fn report_data(outputs: &RunOutputs) -> report::ReportData {
+    let models = outputs
+        .evaluations
+        .iter()
+        .map(|e| report::ModelReport {
+            name: e.model.clone(),
+            algorithm: e.algorithm.clone(),
+            kind: e.kind.clone(),
+            evaluated_on: e.data.clone(),
+            rows: e.rows,
+            metrics: e.metrics.clone(),
+            confusion: e.confusion.clone(),
+            roc: e.roc.clone(),
+            residuals: e.residuals.clone(),
+            weights: e.weights.clone(),
+            clusters: e.clusters.clone(),
+        })
+        .collect();
+    let gates = outputs
+        .gates
+        .iter()
+        .map(|g| report::GateResult {
+            policy: g.policy.clone(),
+            rule: format!("{} ({})", g.rule, g.model),
+            severity: g.severity.clone(),
+            passed: g.passed,
+            value: g.value,
+            bound: g.bound.map_or_else(|| "—".to_string(), |b| format!("{b}")),
+            message: g.message.clone().or_else(|| g.error.clone()),
+        })
+        .collect();
+    let stages = outputs
+        .stages
+        .iter()
+        .map(|s| report::StageReport {
+            name: s.stage.clone(),
+            kind: s.kind.as_str().to_string(),
+            rows: s.rows,
+            duration_ms: s.duration_ms,
+            cached: s.cached,
+            output_hash: s.output_hash.clone(),
+        })
+        .collect();
+    report::ReportData {
+        pipeline: outputs.pipeline.to_string(),
+        run_id: outputs.run_id.to_string(),
+        mlp_version: MLP_VERSION.to_string(),
+        models,
+        gates,
+        stages,
+        expectations: outputs.expectations.to_vec(),
+    }
+}

@@ -1,0 +1,373 @@
+//! Training and evaluating the models of a pipeline: the boundary between
+//! polars tables and linfa's ndarray matrices.
+
+use super::artifacts::{Evaluation, ModelArtifact, TrainedOn, TransformRecord};
+use super::metrics;
+use super::models::{
+    self, Algorithm, Hyper, HyperValue, ModelKind, Prediction, Target, TrainedModel,
+};
+use super::report::{roc_points, Confusion, Weights};
+use crate::check::types::Value;
+use crate::check::{Block, ModelInfo, TableRef};
+use ndarray::Array2;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// The feature columns as a row-major matrix. polars uses ndarray 0.17 and
+/// linfa 0.16, so the values are copied once, here, into a `Vec<f64>`.
+fn features(frame: &DataFrame, columns: &[String]) -> Result<Array2<f64>, String> {
+    let rows = frame.height();
+    let mut values = vec![0.0f64; rows * columns.len()];
+    for (j, name) in columns.iter().enumerate() {
+        let column = frame
+            .column(name)
+            .map_err(|_| format!("the feature column `{name}` is missing from the table"))?;
+        let cast = column
+            .cast(&DataType::Float64)
+            .map_err(|e| format!("the feature column `{name}` is not numeric: {e}"))?;
+        let floats = cast
+            .f64()
+            .map_err(|e| format!("the feature column `{name}` is not numeric: {e}"))?;
+        if floats.null_count() > 0 {
+            return Err(format!(
+                "the feature column `{name}` has {} missing value(s): impute them before the model",
+                floats.null_count()
+            ));
+        }
+        for (i, v) in floats.into_no_null_iter().enumerate() {
+            values[i * columns.len() + j] = v;
+        }
+    }
+    Array2::from_shape_vec((rows, columns.len()), values).map_err(|e| e.to_string())
+}
+
+/// The target column's values as text: enum and string values as they
+/// are, booleans as `true`/`false`.
+fn labels(frame: &DataFrame, target: &str) -> Result<Vec<String>, String> {
+    let column = frame
+        .column(target)
+        .map_err(|_| format!("the target column `{target}` is missing from the table"))?;
+    let text = column
+        .cast(&DataType::String)
+        .map_err(|e| format!("the target column `{target}`: {e}"))?;
+    let text = text.str().map_err(|e| e.to_string())?;
+    text.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(str::to_string)
+                .ok_or_else(|| format!("the target column `{target}` is missing at row {}", i + 1))
+        })
+        .collect()
+}
+
+fn class_indices(
+    values: &[String],
+    classes: &[String],
+    target: &str,
+) -> Result<Vec<usize>, String> {
+    values
+        .iter()
+        .map(|v| {
+            classes.iter().position(|c| c == v).ok_or_else(|| {
+                format!(
+                    "`{v}` in `{target}` is not one of its classes ({})",
+                    classes.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn numbers(frame: &DataFrame, target: &str) -> Result<Vec<f64>, String> {
+    let matrix = features(frame, &[target.to_string()])?;
+    Ok(matrix.into_raw_vec_and_offset().0)
+}
+
+fn classes_of(info: &ModelInfo) -> Vec<String> {
+    info.classes
+        .clone()
+        .unwrap_or_else(|| vec!["false".to_string(), "true".to_string()])
+}
+
+fn hyper(info: &ModelInfo, params: &BTreeMap<String, Value>) -> Hyper {
+    let mut hyper = Hyper::new();
+    for (name, value) in &info.hyper {
+        let value = match value {
+            Value::Int(i) => HyperValue::Int(*i),
+            Value::Float(f) => HyperValue::Float(*f),
+            Value::Bool(b) => HyperValue::Bool(*b),
+            Value::Str(s) => HyperValue::Str(s.clone()),
+            Value::Word(w) => match params.get(&w.word) {
+                Some(Value::Int(i)) => HyperValue::Int(*i),
+                Some(Value::Float(f)) => HyperValue::Float(*f),
+                Some(Value::Bool(b)) => HyperValue::Bool(*b),
+                Some(Value::Str(s)) => HyperValue::Str(s.clone()),
+                _ => HyperValue::Str(w.word.clone()),
+            },
+            other => match other.as_f64() {
+                Some(f) => HyperValue::Float(f),
+                None => continue,
+            },
+        };
+        hyper.0.insert(name.clone(), value);
+    }
+    hyper
+}
+
+/// The seed of a model: the pipeline's `seed` parameter when it has one.
+fn seed(params: &BTreeMap<String, Value>) -> u64 {
+    match params.get("seed") {
+        Some(Value::Int(i)) => *i as u64,
+        _ => 0,
+    }
+}
+
+fn frame_hash(frame: &DataFrame) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let mut copy = frame.clone();
+    ParquetWriter::new(&mut bytes)
+        .finish(&mut copy)
+        .map_err(|e| e.to_string())?;
+    Ok(super::cache::hash_bytes(&bytes))
+}
+
+pub fn train(
+    block: &Block,
+    info: &ModelInfo,
+    frame: &DataFrame,
+    transforms: Vec<TransformRecord>,
+    source_files: BTreeMap<String, String>,
+    params: &BTreeMap<String, Value>,
+) -> Result<ModelArtifact, String> {
+    let algorithm = Algorithm::from_name(&info.algorithm)
+        .ok_or_else(|| format!("unknown algorithm `{}`", info.algorithm))?;
+    let x = features(frame, &info.features)?;
+    let hyper = hyper(info, params);
+    let classes = classes_of(info);
+    let trained = match algorithm.kind() {
+        ModelKind::Classifier => {
+            let target = info
+                .target
+                .as_deref()
+                .ok_or("a classifier needs a `target`")?;
+            let y = class_indices(&labels(frame, target)?, &classes, target)?;
+            models::train(
+                algorithm,
+                &hyper,
+                x.view(),
+                Target::Classes {
+                    y: &y,
+                    names: &classes,
+                },
+                seed(params),
+            )
+        }
+        ModelKind::Regressor => {
+            let target = info
+                .target
+                .as_deref()
+                .ok_or("a regressor needs a `target`")?;
+            let y = numbers(frame, target)?;
+            models::train(
+                algorithm,
+                &hyper,
+                x.view(),
+                Target::Values(&y),
+                seed(params),
+            )
+        }
+        ModelKind::Clusterer => {
+            models::train(algorithm, &hyper, x.view(), Target::None, seed(params))
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    let model = serde_json::from_str(&trained.to_json().map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let table = info
+        .data
+        .as_ref()
+        .map(|d| match &d.part {
+            Some(part) => format!("{}.{part}", d.block),
+            None => d.block.clone(),
+        })
+        .unwrap_or_default();
+    Ok(ModelArtifact {
+        name: block.name.clone(),
+        algorithm: info.algorithm.clone(),
+        kind: kind_word(algorithm.kind()).to_string(),
+        target: info.target.clone(),
+        classes: (algorithm.kind() == ModelKind::Classifier).then_some(classes),
+        features: info.features.clone(),
+        hyper: hyper.0.clone(),
+        transforms,
+        trained_on: TrainedOn {
+            table,
+            rows: frame.height(),
+            hash: frame_hash(frame)?,
+        },
+        source_files,
+        model,
+    })
+}
+
+fn kind_word(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Classifier => "classifier",
+        ModelKind::Regressor => "regressor",
+        ModelKind::Clusterer => "clusterer",
+    }
+}
+
+pub fn evaluate(
+    artifact: &ModelArtifact,
+    frame: &DataFrame,
+    data: &TableRef,
+    wanted: &[String],
+) -> Result<Evaluation, String> {
+    let model = TrainedModel::from_json(&artifact.model.to_string()).map_err(|e| e.to_string())?;
+    let x = features(frame, &artifact.features)?;
+    let prediction = model.predict(x.view()).map_err(|e| e.to_string())?;
+    let mut evaluation = Evaluation {
+        model: artifact.name.clone(),
+        data: match &data.part {
+            Some(part) => format!("{}.{part}", data.block),
+            None => data.block.clone(),
+        },
+        algorithm: artifact.algorithm.clone(),
+        kind: artifact.kind.clone(),
+        rows: frame.height(),
+        metrics: BTreeMap::new(),
+        confusion: None,
+        roc: None,
+        residuals: None,
+        weights: weights(&model, &artifact.features),
+        clusters: None,
+    };
+    let wanted: Vec<&str> = if wanted.is_empty() {
+        default_metrics(&artifact.kind)
+    } else {
+        wanted.iter().map(String::as_str).collect()
+    };
+    let err = |e: metrics::MetricError| e.to_string();
+    match prediction {
+        Prediction::Classes(predicted) => {
+            let classes = artifact.classes.clone().unwrap_or_default();
+            let target = artifact.target.as_deref().unwrap_or_default();
+            let truth = class_indices(&labels(frame, target)?, &classes, target)?;
+            let positive = classes.len().saturating_sub(1);
+            let is_positive: Vec<bool> = truth.iter().map(|&t| t == positive).collect();
+            let scores = if classes.len() == 2 {
+                model
+                    .scores(x.view(), positive)
+                    .map_err(|e| e.to_string())?
+            } else {
+                None
+            };
+            for metric in wanted {
+                let value = match metric {
+                    "accuracy" => metrics::accuracy(&truth, &predicted).map_err(err)?,
+                    "precision" => metrics::precision(&truth, &predicted, positive).map_err(err)?,
+                    "recall" => metrics::recall(&truth, &predicted, positive).map_err(err)?,
+                    "f1" => metrics::f1(&truth, &predicted, positive).map_err(err)?,
+                    "precision_macro" => {
+                        metrics::precision_macro(&truth, &predicted).map_err(err)?
+                    }
+                    "recall_macro" => metrics::recall_macro(&truth, &predicted).map_err(err)?,
+                    "f1_macro" => metrics::f1_macro(&truth, &predicted).map_err(err)?,
+                    "roc_auc" => {
+                        let scores = scores
+                            .as_ref()
+                            .ok_or("roc_auc needs a binary classifier with scores")?;
+                        metrics::roc_auc(&is_positive, scores).map_err(err)?
+                    }
+                    "log_loss" => {
+                        let proba = model
+                            .predict_proba(x.view())
+                            .map_err(|e| e.to_string())?
+                            .ok_or_else(|| {
+                                format!(
+                                    "{} gives no probabilities: log_loss cannot be computed",
+                                    artifact.algorithm
+                                )
+                            })?;
+                        metrics::log_loss(&truth, proba.view()).map_err(err)?
+                    }
+                    "confusion_matrix" => {
+                        let matrix = metrics::confusion_matrix(&truth, &predicted, classes.len())
+                            .map_err(err)?;
+                        evaluation.confusion = Some(Confusion {
+                            labels: classes.clone(),
+                            matrix,
+                        });
+                        continue;
+                    }
+                    other => return Err(format!("`{other}` is not a classifier metric")),
+                };
+                evaluation.metrics.insert(metric.to_string(), value);
+            }
+            if let Some(scores) = &scores {
+                evaluation.roc = Some(roc_points(scores, &is_positive));
+            }
+        }
+        Prediction::Values(predicted) => {
+            let target = artifact.target.as_deref().unwrap_or_default();
+            let truth = numbers(frame, target)?;
+            for metric in wanted {
+                let value = match metric {
+                    "rmse" => metrics::rmse(&truth, &predicted).map_err(err)?,
+                    "mae" => metrics::mae(&truth, &predicted).map_err(err)?,
+                    "r2" => metrics::r2(&truth, &predicted).map_err(err)?,
+                    "mape" => metrics::mape(&truth, &predicted).map_err(err)?,
+                    other => return Err(format!("`{other}` is not a regressor metric")),
+                };
+                evaluation.metrics.insert(metric.to_string(), value);
+            }
+            evaluation.residuals = Some(predicted.into_iter().zip(truth).collect());
+        }
+        Prediction::Clusters(assigned) => {
+            for metric in wanted {
+                let value = match metric {
+                    "silhouette" => metrics::silhouette(x.view(), &assigned).map_err(err)?,
+                    other => return Err(format!("`{other}` is not a clustering metric")),
+                };
+                evaluation.metrics.insert(metric.to_string(), value);
+            }
+            let k = assigned.iter().max().map_or(0, |m| m + 1);
+            let mut sizes = vec![0usize; k];
+            for c in assigned {
+                sizes[c] += 1;
+            }
+            evaluation.clusters = Some(
+                sizes
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| (format!("cluster {i}"), n))
+                    .collect(),
+            );
+        }
+    }
+    Ok(evaluation)
+}
+
+/// The scalar metrics of a model kind, for an `evaluate` without a list.
+fn default_metrics(kind: &str) -> Vec<&'static str> {
+    match kind {
+        "classifier" => vec!["accuracy", "precision_macro", "recall_macro", "f1_macro"],
+        "regressor" => vec!["rmse", "mae", "r2"],
+        _ => vec!["silhouette"],
+    }
+}
+
+fn weights(model: &TrainedModel, features: &[String]) -> Option<Weights> {
+    if let Some(coefficients) = model.coefficients() {
+        let row = coefficients.weights.last()?;
+        return Some(Weights {
+            title: "Coefficients".into(),
+            values: features.iter().cloned().zip(row.iter().copied()).collect(),
+        });
+    }
+    model.feature_importances().map(|importances| Weights {
+        title: "Feature importances".into(),
+        values: features.iter().cloned().zip(importances).collect(),
+    })
+}

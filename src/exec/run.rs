@@ -1,0 +1,902 @@
+//! `mlp run` and `mlp plan`: the stages of a checked program, run in
+//! dependency order, independent stages in parallel, each reused from the
+//! cache when nothing it depends on changed.
+
+use super::artifacts::{self, Evaluation, ModelArtifact, StepRecord, TransformRecord};
+use super::cache::{Cache, KeyParts, Reason};
+use super::data::{self, BadRows, Format, SourceSpec};
+use super::expect::{self, ExpectOutcome};
+use super::gates::{self, GateOutcome, Metrics};
+use super::ops::{self, FitState, StepCtx};
+use super::stages::{self, Stage, StageKind};
+use super::{learn, lower, report, split};
+use crate::check::types::{Schema, Value};
+use crate::check::{BlockInfo, Program, TableRef};
+use crate::resolve::Resolved;
+use crate::syntax::ast;
+use polars::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What a run needs from the front end: the checked program and its modules.
+pub struct Project<'a> {
+    pub resolved: &'a Resolved,
+    pub program: &'a Program,
+    /// The folder of the entry file: data paths are relative to it, and
+    /// `.mlp/` lives in it.
+    pub root: PathBuf,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub force: bool,
+    /// Run this stage and the stages it needs, nothing else.
+    pub stage: Option<String>,
+    pub jobs: usize,
+    /// Where to write the run's outputs; default `.mlp/runs/<run-id>/`.
+    pub out: Option<PathBuf>,
+}
+
+/// Progress of a run, for the CLI to show.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Plan {
+        stages: usize,
+        to_run: usize,
+    },
+    StageStarted {
+        stage: String,
+        kind: StageKind,
+        reason: Reason,
+    },
+    StageFinished {
+        stage: String,
+        kind: StageKind,
+        cached: bool,
+        rows: Option<usize>,
+        duration_ms: f64,
+    },
+    Expectation {
+        source: String,
+        expectation: String,
+        passed: bool,
+        detail: String,
+    },
+    Gate(GateOutcome),
+    Finished {
+        out: String,
+        failed_gates: usize,
+    },
+}
+
+#[derive(Debug)]
+pub struct RunError {
+    pub stage: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.stage {
+            Some(stage) => write!(f, "stage `{stage}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+fn fail(stage: &Stage, message: impl Into<String>) -> RunError {
+    RunError {
+        stage: Some(stage.name.clone()),
+        message: message.into(),
+    }
+}
+
+fn io_fail(stage: &Stage, path: &Path, error: std::io::Error) -> RunError {
+    fail(
+        stage,
+        format!("{}: {}", path.display(), crate::files::io_words(&error)),
+    )
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedStage {
+    pub stage: String,
+    pub kind: StageKind,
+    pub reason: Reason,
+    #[serde(skip)]
+    pub key: String,
+}
+
+/// The stages, their keys, and why each will or will not run.
+pub struct Plan {
+    pub stages: Vec<Stage>,
+    pub parts: Vec<KeyParts>,
+    pub files: HashMap<usize, Vec<PathBuf>>,
+    /// The stages this run covers, in order.
+    pub selected: Vec<usize>,
+    pub planned: Vec<PlannedStage>,
+}
+
+pub fn plan(project: &Project, options: &RunOptions) -> Result<Plan, RunError> {
+    let program = project.program;
+    let stages = stages::stages(program);
+    let mut files = HashMap::new();
+    for (index, stage) in stages.iter().enumerate() {
+        if stage.kind == StageKind::Source {
+            let paths = stages::source_files(program, stage, &project.root)
+                .map_err(|e| fail(stage, e.to_string()))?;
+            files.insert(index, paths);
+        }
+    }
+    let parts = stages::key_parts(project.resolved, program, &stages, &files, &project.root)
+        .map_err(|message| RunError {
+            stage: None,
+            message,
+        })?;
+    let selected = match &options.stage {
+        Some(name) => stages::with_ancestors(&stages, name).ok_or_else(|| {
+            let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+            let hint = crate::diagnostics::did_you_mean(name, names.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            RunError {
+                stage: None,
+                message: format!(
+                    "there is no stage `{name}`{hint}; stages: {}",
+                    names.join(", ")
+                ),
+            }
+        })?,
+        None => (0..stages.len()).collect(),
+    };
+    let cache = Cache::new(&project.root);
+    let planned = selected
+        .iter()
+        .map(|&i| PlannedStage {
+            stage: stages[i].name.clone(),
+            kind: stages[i].kind,
+            reason: cache.reason(&stages[i].name, &parts[i], options.force),
+            key: parts[i].key(),
+        })
+        .collect();
+    Ok(Plan {
+        stages,
+        parts,
+        files,
+        selected,
+        planned,
+    })
+}
+
+/// What a stage produced, in memory.
+#[derive(Clone)]
+enum Output {
+    Table(DataFrame),
+    /// A split, or a transform of a split: one frame per part.
+    Parts(BTreeMap<String, DataFrame>),
+    Model(Box<ModelArtifact>),
+    Evaluation(Box<Evaluation>),
+}
+
+/// A stage's output with what is stored beside it in its cache entry.
+struct Computed {
+    output: Output,
+    /// A transform's steps with their fitted state.
+    states: Option<TransformRecord>,
+    /// A source's data expectations.
+    expectations: Vec<report::ExpectationResult>,
+}
+
+/// What `run.json` records of each stage.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageRecord {
+    pub stage: String,
+    pub kind: StageKind,
+    pub key: String,
+    pub inputs: Vec<String>,
+    pub output_hash: String,
+    pub rows: Option<usize>,
+    pub duration_ms: f64,
+    pub cached: bool,
+}
+
+pub struct RunSummary {
+    pub out: PathBuf,
+    pub gates: Vec<GateOutcome>,
+    pub metrics: Metrics,
+}
+
+impl RunSummary {
+    /// Gates of severity `error` that did not pass: they fail the run.
+    pub fn failed_error_gates(&self) -> Vec<&GateOutcome> {
+        self.gates
+            .iter()
+            .filter(|g| !g.passed && g.severity == "error")
+            .collect()
+    }
+}
+
+struct Runner<'a> {
+    project: &'a Project<'a>,
+    plan: &'a Plan,
+    cache: Cache,
+    params: BTreeMap<String, Value>,
+    outputs: Mutex<HashMap<usize, Output>>,
+    records: Mutex<Vec<(usize, StageRecord)>>,
+    expectations: Mutex<Vec<(usize, report::ExpectationResult)>>,
+    events: &'a (dyn Fn(&Event) + Sync),
+}
+
+pub fn run(
+    project: &Project,
+    options: &RunOptions,
+    events: &(dyn Fn(&Event) + Sync),
+) -> Result<RunSummary, RunError> {
+    let plan = plan(project, options)?;
+    let to_run = plan.planned.iter().filter(|p| p.reason.will_run()).count();
+    events(&Event::Plan {
+        stages: plan.planned.len(),
+        to_run,
+    });
+    let runner = Runner {
+        project,
+        plan: &plan,
+        cache: Cache::new(&project.root),
+        params: lower::params(project.program),
+        outputs: Mutex::new(HashMap::new()),
+        records: Mutex::new(Vec::new()),
+        expectations: Mutex::new(Vec::new()),
+        events,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|e| RunError {
+            stage: None,
+            message: format!("cannot start worker threads: {e}"),
+        })?;
+    for wave in waves(&plan) {
+        let results: Vec<Result<(), RunError>> = pool.install(|| {
+            use rayon::prelude::*;
+            wave.par_iter().map(|&i| runner.run_stage(i)).collect()
+        });
+        if let Some(error) = results.into_iter().find_map(Result::err) {
+            return Err(error);
+        }
+    }
+    runner.finish(options)
+}
+
+/// The selected stages grouped by depth: every stage of a wave depends
+/// only on stages of earlier waves, so a wave's stages run in parallel.
+fn waves(plan: &Plan) -> Vec<Vec<usize>> {
+    let mut depth = vec![0usize; plan.stages.len()];
+    for &i in &plan.selected {
+        depth[i] = plan.stages[i]
+            .deps
+            .iter()
+            .map(|d| depth[*d] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for &i in &plan.selected {
+        if waves.len() <= depth[i] {
+            waves.resize(depth[i] + 1, Vec::new());
+        }
+        waves[depth[i]].push(i);
+    }
+    waves
+}
+
+impl Runner<'_> {
+    fn program(&self) -> &Program {
+        self.project.program
+    }
+
+    fn run_stage(&self, index: usize) -> Result<(), RunError> {
+        let stage = &self.plan.stages[index];
+        let parts = &self.plan.parts[index];
+        let key = parts.key();
+        let planned = self
+            .plan
+            .planned
+            .iter()
+            .find(|p| p.stage == stage.name)
+            .map_or(Reason::NotCached, |p| p.reason);
+        let started = Instant::now();
+        let cached = !planned.will_run();
+        let (meta, output) = if cached {
+            let entry = self.cache.entry(&key);
+            let meta = artifacts::read_meta(&entry).map_err(|e| fail(stage, e))?;
+            let expectations = artifacts::read_expectations(&entry).map_err(|e| fail(stage, e))?;
+            self.record_expectations(index, expectations);
+            (meta, None)
+        } else {
+            (self.events)(&Event::StageStarted {
+                stage: stage.name.clone(),
+                kind: stage.kind,
+                reason: planned,
+            });
+            let Computed {
+                output,
+                states,
+                expectations,
+            } = self.compute(stage, index)?;
+            let staging = self
+                .cache
+                .staging(&key)
+                .map_err(|e| io_fail(stage, self.cache.root(), e))?;
+            let meta = artifacts::write_output(
+                &staging,
+                &output_view(&output),
+                states.as_ref(),
+                &expectations,
+            )
+            .map_err(|e| fail(stage, e))?;
+            self.record_expectations(index, expectations);
+            self.cache
+                .commit(&staging, &key)
+                .map_err(|e| io_fail(stage, &staging, e))?;
+            self.cache
+                .remember(&stage.name, parts)
+                .map_err(|e| io_fail(stage, self.cache.root(), e))?;
+            (meta, Some(output))
+        };
+        if let Some(output) = output {
+            self.lock_outputs().insert(index, output);
+        }
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        (self.events)(&Event::StageFinished {
+            stage: stage.name.clone(),
+            kind: stage.kind,
+            cached,
+            rows: meta.rows,
+            duration_ms,
+        });
+        let record = StageRecord {
+            stage: stage.name.clone(),
+            kind: stage.kind,
+            key,
+            inputs: parts.inputs.clone(),
+            output_hash: meta.output_hash,
+            rows: meta.rows,
+            duration_ms,
+            cached,
+        };
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((index, record));
+        Ok(())
+    }
+
+    fn record_expectations(&self, index: usize, results: Vec<report::ExpectationResult>) {
+        let mut all = self.expectations.lock().unwrap_or_else(|e| e.into_inner());
+        all.extend(results.into_iter().map(|r| (index, r)));
+    }
+
+    fn lock_outputs(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Output>> {
+        self.outputs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The output of a stage this run depends on: from memory when it ran
+    /// in this run, otherwise from its cache entry.
+    fn output(&self, index: usize) -> Result<Output, RunError> {
+        if let Some(output) = self.lock_outputs().get(&index) {
+            return Ok(output.clone());
+        }
+        let stage = &self.plan.stages[index];
+        let entry = self.cache.entry(&self.plan.parts[index].key());
+        let output = match stage.kind {
+            StageKind::Source => {
+                Output::Table(artifacts::read_table(&entry, None).map_err(|e| fail(stage, e))?)
+            }
+            StageKind::Transform | StageKind::Split => {
+                match artifacts::read_parts(&entry).map_err(|e| fail(stage, e))? {
+                    Some(parts) => Output::Parts(parts),
+                    None => Output::Table(
+                        artifacts::read_table(&entry, None).map_err(|e| fail(stage, e))?,
+                    ),
+                }
+            }
+            StageKind::Model => Output::Model(Box::new(
+                artifacts::read_model(&entry).map_err(|e| fail(stage, e))?,
+            )),
+            StageKind::Evaluate => Output::Evaluation(Box::new(
+                artifacts::read_evaluation(&entry).map_err(|e| fail(stage, e))?,
+            )),
+        };
+        self.lock_outputs().insert(index, output.clone());
+        Ok(output)
+    }
+
+    /// The frame a table reference names: a table, or one part of a split.
+    fn table(&self, stage: &Stage, table: &TableRef) -> Result<DataFrame, RunError> {
+        let index = self
+            .plan
+            .stages
+            .iter()
+            .position(|s| s.name == table.block)
+            .ok_or_else(|| fail(stage, format!("`{}` is not a table", table.block)))?;
+        match (self.output(index)?, &table.part) {
+            (Output::Table(frame), None) => Ok(frame),
+            (Output::Parts(mut parts), Some(part)) => parts
+                .remove(part)
+                .ok_or_else(|| fail(stage, format!("`{}` has no part `{part}`", table.block))),
+            (Output::Parts(_), None) => Err(fail(
+                stage,
+                format!(
+                    "`{}` is split: name a part, like `{}.train`",
+                    table.block, table.block
+                ),
+            )),
+            _ => Err(fail(stage, format!("`{}` is not a table", table.block))),
+        }
+    }
+
+    fn compute(&self, stage: &Stage, index: usize) -> Result<Computed, RunError> {
+        let block = &self.program().blocks[stage.block];
+        let output = match &block.info {
+            BlockInfo::Source(info) => {
+                return self.source(stage, index, info.format.as_str(), &info.schema)
+            }
+            BlockInfo::Transform(info) => {
+                let (output, record) = self.transform(stage, info)?;
+                return Ok(Computed {
+                    output,
+                    states: Some(record),
+                    expectations: Vec::new(),
+                });
+            }
+            BlockInfo::Split(info) => {
+                let frame = self.table(stage, &info.input)?;
+                let fractions: Vec<(String, f64)> =
+                    info.parts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                let seed = info.seed.unwrap_or(0) as u64;
+                let parts = split::split(&frame, &fractions, seed, info.stratify.as_deref())
+                    .map_err(|e| fail(stage, e.to_string()))?;
+                Output::Parts(parts.into_iter().collect())
+            }
+            BlockInfo::Model(info) => {
+                let data = info
+                    .data
+                    .as_ref()
+                    .ok_or_else(|| fail(stage, "the model names no `data`"))?;
+                let frame = self.table(stage, data)?;
+                let transforms = self.lineage(data)?;
+                let files = self.lineage_files(data);
+                let artifact = learn::train(block, info, &frame, transforms, files, &self.params)
+                    .map_err(|e| fail(stage, e))?;
+                Output::Model(Box::new(artifact))
+            }
+            BlockInfo::Evaluate(info) => {
+                let model_index = stage
+                    .deps
+                    .first()
+                    .copied()
+                    .ok_or_else(|| fail(stage, "no model"))?;
+                let Output::Model(model) = self.output(model_index)? else {
+                    return Err(fail(stage, "the evaluated block is not a model"));
+                };
+                let data = info.data.as_ref().ok_or_else(|| fail(stage, "no data"))?;
+                let frame = self.table(stage, data)?;
+                let evaluation = learn::evaluate(&model, &frame, data, &info.metrics)
+                    .map_err(|e| fail(stage, e))?;
+                Output::Evaluation(Box::new(evaluation))
+            }
+            BlockInfo::Policy(_) | BlockInfo::Deploy(_) => return Err(fail(stage, "not a stage")),
+        };
+        Ok(Computed {
+            output,
+            states: None,
+            expectations: Vec::new(),
+        })
+    }
+
+    fn source(
+        &self,
+        stage: &Stage,
+        index: usize,
+        format: &str,
+        schema: &Schema,
+    ) -> Result<Computed, RunError> {
+        let block = &self.program().blocks[stage.block];
+        let format = match format {
+            "csv" => Format::Csv,
+            "parquet" => Format::Parquet,
+            "jsonl" => Format::Jsonl,
+            other => return Err(fail(stage, format!("unknown format `{other}`"))),
+        };
+        let paths = self.plan.files.get(&index).cloned().unwrap_or_default();
+        let mut spec = SourceSpec::new(&stage.name, format, paths, schema.clone());
+        if let Some(Value::Str(d)) = block.fields.get("delimiter") {
+            spec.delimiter = d.bytes().next().unwrap_or(b',');
+        }
+        if let Some(Value::Bool(h)) = block.fields.get("header") {
+            spec.header = *h;
+        }
+        if let Some(Value::List(tokens)) = block.fields.get("null_values") {
+            spec.null_values = tokens
+                .iter()
+                .filter_map(|t| match t {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+        }
+        if let Some(Value::Word(w)) = block.fields.get("on_bad_rows") {
+            if w.word == "drop" {
+                spec.on_bad_rows = BadRows::Drop;
+            }
+        }
+        let loaded = data::load(&spec).map_err(|e| fail(stage, e.to_string()))?;
+        if loaded.dropped_rows > 0 {
+            let first = loaded
+                .bad_rows_sample
+                .first()
+                .map(|b| format!("; first: {}", b.message))
+                .unwrap_or_default();
+            (self.events)(&Event::Expectation {
+                source: stage.name.clone(),
+                expectation: "on_bad_rows = drop".into(),
+                passed: true,
+                detail: format!("dropped {} bad row(s){first}", loaded.dropped_rows),
+            });
+        }
+        let ast::ItemKind::Source(decl) = &self.project.resolved.item(block.id).kind else {
+            return Err(fail(stage, "not a source"));
+        };
+        let mut failures = Vec::new();
+        let mut results = Vec::new();
+        let expectations = lower::expectations(decl, &self.params).map_err(|e| fail(stage, e))?;
+        for expectation in expectations {
+            let ExpectOutcome {
+                passed,
+                text,
+                detail,
+            } = expect::check(&loaded.frame, &expectation)
+                .map_err(|e| fail(stage, e.to_string()))?;
+            (self.events)(&Event::Expectation {
+                source: stage.name.clone(),
+                expectation: text.clone(),
+                passed,
+                detail: detail.clone(),
+            });
+            if !passed {
+                failures.push(format!("`{text}`: {detail}"));
+            }
+            results.push(report::ExpectationResult {
+                source: stage.name.clone(),
+                expectation: text,
+                passed,
+                detail,
+            });
+        }
+        if !failures.is_empty() {
+            return Err(fail(
+                stage,
+                format!("data expectations failed: {}", failures.join("; ")),
+            ));
+        }
+        Ok(Computed {
+            output: Output::Table(loaded.frame),
+            states: None,
+            expectations: results,
+        })
+    }
+
+    fn transform(
+        &self,
+        stage: &Stage,
+        info: &crate::check::TransformInfo,
+    ) -> Result<(Output, TransformRecord), RunError> {
+        let block = &self.program().blocks[stage.block];
+        let ast::ItemKind::Transform(decl) = &self.project.resolved.item(block.id).kind else {
+            return Err(fail(stage, "not a transform"));
+        };
+        let input_schema = self
+            .program()
+            .table_schema(&info.input.block)
+            .cloned()
+            .unwrap_or_default();
+        let input_index = stage
+            .deps
+            .first()
+            .copied()
+            .ok_or_else(|| fail(stage, "no input"))?;
+        let mut joined: HashMap<String, LazyFrame> = HashMap::new();
+        for join in &info.joins {
+            joined.insert(join.block.clone(), self.table(stage, join)?.lazy());
+        }
+        let tables = |name: &str| joined.get(name).cloned();
+        let input = match (self.output(input_index)?, &info.input.part) {
+            (Output::Parts(mut parts), Some(part)) => {
+                let frame = parts
+                    .remove(part)
+                    .ok_or_else(|| fail(stage, format!("no part `{part}`")))?;
+                Output::Table(frame)
+            }
+            (other, _) => other,
+        };
+        let mut states: Vec<FitState> = Vec::with_capacity(decl.steps.len());
+        let mut schema_before = &input_schema;
+        let result = match input {
+            Output::Table(frame) => {
+                let mut lazy = frame.lazy();
+                for (op, step) in decl.steps.iter().zip(&info.steps) {
+                    let ctx = self.step_ctx(op, schema_before, &step.schema);
+                    let state = if ops::is_fitted(op) {
+                        let training = lazy
+                            .clone()
+                            .collect()
+                            .map_err(|e| fail(stage, e.to_string()))?;
+                        lazy = training.clone().lazy();
+                        ops::fit(&ctx, &training).map_err(|e| fail(stage, e.to_string()))?
+                    } else {
+                        FitState::Unfitted
+                    };
+                    lazy = ops::apply(&ctx, &state, lazy, &tables)
+                        .map_err(|e| fail(stage, e.to_string()))?;
+                    states.push(state);
+                    schema_before = &step.schema;
+                }
+                Output::Table(lazy.collect().map_err(|e| fail(stage, e.to_string()))?)
+            }
+            Output::Parts(parts) => {
+                // Fitted steps learn from the training rows only, then transform every part.
+                let mut lazies: BTreeMap<String, LazyFrame> =
+                    parts.into_iter().map(|(k, v)| (k, v.lazy())).collect();
+                for (op, step) in decl.steps.iter().zip(&info.steps) {
+                    let ctx = self.step_ctx(op, schema_before, &step.schema);
+                    let state = if ops::is_fitted(op) {
+                        let train = lazies
+                            .get_mut("train")
+                            .ok_or_else(|| fail(stage, "a fitted step needs a `train` part"))?;
+                        let training = train
+                            .clone()
+                            .collect()
+                            .map_err(|e| fail(stage, e.to_string()))?;
+                        *train = training.clone().lazy();
+                        ops::fit(&ctx, &training).map_err(|e| fail(stage, e.to_string()))?
+                    } else {
+                        FitState::Unfitted
+                    };
+                    for lazy in lazies.values_mut() {
+                        *lazy = ops::apply(&ctx, &state, lazy.clone(), &tables)
+                            .map_err(|e| fail(stage, e.to_string()))?;
+                    }
+                    states.push(state);
+                    schema_before = &step.schema;
+                }
+                let mut out = BTreeMap::new();
+                for (part, lazy) in lazies {
+                    out.insert(
+                        part,
+                        lazy.collect().map_err(|e| fail(stage, e.to_string()))?,
+                    );
+                }
+                Output::Parts(out)
+            }
+            _ => return Err(fail(stage, "the input is not a table")),
+        };
+        let record = TransformRecord {
+            name: stage.name.clone(),
+            steps: info
+                .steps
+                .iter()
+                .zip(states)
+                .map(|(step, state)| StepRecord {
+                    op: step.op.clone(),
+                    args: step.args.clone(),
+                    state: (state != FitState::Unfitted).then_some(state),
+                })
+                .collect(),
+        };
+        Ok((result, record))
+    }
+
+    fn step_ctx<'s>(
+        &'s self,
+        op: &'s ast::OpCall,
+        input: &'s Schema,
+        output: &'s Schema,
+    ) -> StepCtx<'s> {
+        StepCtx {
+            op,
+            input,
+            output,
+            params: &self.params,
+        }
+    }
+
+    /// The transforms between the sources and `table`, oldest first, with
+    /// their fitted state: what serving replays on a raw request.
+    fn lineage(&self, table: &TableRef) -> Result<Vec<TransformRecord>, RunError> {
+        let mut chain = Vec::new();
+        let mut current = Some(table.block.clone());
+        while let Some(name) = current.take() {
+            let Some(index) = self.plan.stages.iter().position(|s| s.name == name) else {
+                break;
+            };
+            let stage = &self.plan.stages[index];
+            match &self.program().blocks[stage.block].info {
+                BlockInfo::Transform(t) => {
+                    let record =
+                        artifacts::read_states(&self.cache.entry(&self.plan.parts[index].key()))
+                            .map_err(|e| fail(stage, e))?;
+                    chain.push(record);
+                    current = Some(t.input.block.clone());
+                }
+                BlockInfo::Split(s) => current = Some(s.input.block.clone()),
+                _ => {}
+            }
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+
+    /// The hashes of the source files upstream of `table`.
+    fn lineage_files(&self, table: &TableRef) -> BTreeMap<String, String> {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![table.block.clone()];
+        while let Some(name) = stack.pop() {
+            let Some(index) = self.plan.stages.iter().position(|s| s.name == name) else {
+                continue;
+            };
+            files.extend(self.plan.parts[index].files.clone());
+            stack.extend(
+                self.plan.stages[index]
+                    .deps
+                    .iter()
+                    .map(|d| self.plan.stages[*d].name.clone()),
+            );
+        }
+        files
+    }
+
+    fn finish(self, options: &RunOptions) -> Result<RunSummary, RunError> {
+        let program = self.project.program;
+        let mut records = self.records.into_inner().unwrap_or_else(|e| e.into_inner());
+        records.sort_by_key(|(i, _)| *i);
+        let mut expectations = self
+            .expectations
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        expectations.sort_by_key(|(i, _)| *i);
+        let mut metrics: Metrics = BTreeMap::new();
+        let mut evaluations = Vec::new();
+        let mut models = Vec::new();
+        let runner_outputs = self.outputs.into_inner().unwrap_or_else(|e| e.into_inner());
+        let reload = |index: usize| -> Result<Option<Output>, RunError> {
+            if let Some(o) = runner_outputs.get(&index) {
+                return Ok(Some(o.clone()));
+            }
+            let stage = &self.plan.stages[index];
+            let entry = self.cache.entry(&self.plan.parts[index].key());
+            Ok(match stage.kind {
+                StageKind::Model => Some(Output::Model(Box::new(
+                    artifacts::read_model(&entry).map_err(|e| fail(stage, e))?,
+                ))),
+                StageKind::Evaluate => Some(Output::Evaluation(Box::new(
+                    artifacts::read_evaluation(&entry).map_err(|e| fail(stage, e))?,
+                ))),
+                _ => None,
+            })
+        };
+        for &index in &self.plan.selected {
+            match reload(index)? {
+                Some(Output::Model(model)) => models.push(*model),
+                Some(Output::Evaluation(evaluation)) => {
+                    let key = if metrics.contains_key(&evaluation.model) {
+                        format!("{} on {}", evaluation.model, evaluation.data)
+                    } else {
+                        evaluation.model.clone()
+                    };
+                    metrics.insert(key, evaluation.metrics.clone());
+                    evaluations.push(*evaluation);
+                }
+                _ => {}
+            }
+        }
+        let gates = gates::evaluate(self.project.resolved, program, &metrics);
+        for gate in &gates {
+            (self.events)(&Event::Gate(gate.clone()));
+        }
+        let run_id = run_id(self.plan);
+        let out = match &options.out {
+            Some(dir) => dir.clone(),
+            None => self.cache.root().join("runs").join(&run_id),
+        };
+        let stage_records: Vec<StageRecord> = records.into_iter().map(|(_, r)| r).collect();
+        let expectation_results: Vec<report::ExpectationResult> =
+            expectations.into_iter().map(|(_, e)| e).collect();
+        let pipeline = program
+            .pipeline
+            .as_ref()
+            .map_or_else(|| "pipeline".to_string(), |p| p.name.clone());
+        artifacts::write_run(&artifacts::RunOutputs {
+            out: &out,
+            run_id: &run_id,
+            pipeline: &pipeline,
+            metrics: &metrics,
+            evaluations: &evaluations,
+            models: &models,
+            gates: &gates,
+            stages: &stage_records,
+            expectations: &expectation_results,
+        })
+        .map_err(|message| RunError {
+            stage: None,
+            message,
+        })?;
+        if options.out.is_none() {
+            artifacts::point_latest(self.cache.root(), &run_id).map_err(|message| RunError {
+                stage: None,
+                message,
+            })?;
+        }
+        let failed = gates
+            .iter()
+            .filter(|g| !g.passed && g.severity == "error")
+            .count();
+        (self.events)(&Event::Finished {
+            out: out.display().to_string(),
+            failed_gates: failed,
+        });
+        Ok(RunSummary {
+            out,
+            gates,
+            metrics,
+        })
+    }
+}
+
+fn output_view(output: &Output) -> artifacts::OutputView<'_> {
+    match output {
+        Output::Table(frame) => artifacts::OutputView::Table(frame),
+        Output::Parts(parts) => artifacts::OutputView::Parts(parts),
+        Output::Model(model) => artifacts::OutputView::Model(model),
+        Output::Evaluation(evaluation) => artifacts::OutputView::Evaluation(evaluation),
+    }
+}
+
+/// `20261128-221530-<8 hex>`: sortable by time, unique per content.
+fn run_id(plan: &Plan) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    let keys: Vec<String> = plan.planned.iter().map(|p| p.key.clone()).collect();
+    let salt = format!("{}{}{}", keys.join(""), std::process::id(), secs);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        &super::cache::hash_bytes(salt.as_bytes())[..8]
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) in the Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}

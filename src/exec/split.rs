@@ -1,0 +1,176 @@
+//! Seeded splits and samples of a table.
+//!
+//! The randomness is `Xoshiro256++` seeded with `seed_from_u64` (SplitMix64
+//! expansion), so the same seed and the same rows give the same parts on
+//! every platform and every run. Rows are drawn by a Fisher–Yates shuffle
+//! with unbiased bounded integers (rejection sampling), and each part keeps
+//! its rows in their original order.
+
+use super::ops::OpError;
+use polars::prelude::*;
+use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// Splits `frame` into the named parts, whose fractions must add up to 1.
+///
+/// Each part gets its share of the rows by the largest-remainder method
+/// (ties go to the part listed first). With `stratify`, every class of that
+/// column (null is a class of its own) is split in the same proportions;
+/// the leftover rows of a class go to the parts that are furthest below
+/// their share so far, so the part sizes stay within one row of their
+/// share overall. Classes are taken in the order they first appear.
+pub fn split(
+    frame: &DataFrame,
+    parts: &[(String, f64)],
+    seed: u64,
+    stratify: Option<&str>,
+) -> Result<Vec<(String, DataFrame)>, OpError> {
+    const OP: &str = "split";
+    if parts.is_empty() {
+        return Err(OpError::new(OP, "needs at least one part"));
+    }
+    if let Some((name, f)) = parts.iter().find(|(_, f)| !(*f > 0.0 && *f <= 1.0)) {
+        return Err(OpError::new(
+            OP,
+            format!("the fraction of `{name}` is {f}, not in (0, 1]"),
+        ));
+    }
+    let total: f64 = parts.iter().map(|(_, f)| f).sum();
+    if (total - 1.0).abs() > 1e-9 {
+        return Err(OpError::new(
+            OP,
+            format!("the fractions add up to {total}, not 1"),
+        ));
+    }
+    let classes = match stratify {
+        None => vec![(0..frame.height() as IdxSize).collect()],
+        Some(column) => classes(frame, column)?,
+    };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut members: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.len()];
+    // What each part is owed (positive) or was given in excess (negative).
+    let mut carry = vec![0.0; parts.len()];
+    for mut rows in classes {
+        shuffle(&mut rng, &mut rows);
+        let counts = apportion(rows.len(), parts, &mut carry);
+        let mut start = 0;
+        for (part, count) in counts.into_iter().enumerate() {
+            members[part].extend_from_slice(&rows[start..start + count]);
+            start += count;
+        }
+    }
+    parts
+        .iter()
+        .zip(members)
+        .map(|((name, _), mut rows)| {
+            rows.sort_unstable();
+            let part = take(OP, frame, rows)?;
+            Ok((name.clone(), part))
+        })
+        .collect()
+}
+
+/// `count` rows drawn without replacement, in their original order.
+pub fn sample_rows(frame: &DataFrame, count: usize, seed: u64) -> Result<DataFrame, OpError> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
+    let count = count.min(rows.len());
+    // A partial Fisher–Yates shuffle: only the first `count` places are drawn.
+    for i in 0..count {
+        let j = i + below(&mut rng, (rows.len() - i) as u64) as usize;
+        rows.swap(i, j);
+    }
+    rows.truncate(count);
+    rows.sort_unstable();
+    take("sample", frame, rows)
+}
+
+fn take(op: &str, frame: &DataFrame, rows: Vec<IdxSize>) -> Result<DataFrame, OpError> {
+    let idx = IdxCa::from_vec("rows".into(), rows);
+    frame
+        .take(&idx)
+        .map_err(|e| OpError::new(op, e.to_string()))
+}
+
+/// The row numbers of each class of `column`, classes in order of first
+/// appearance, rows in order.
+fn classes(frame: &DataFrame, column: &str) -> Result<Vec<Vec<IdxSize>>, OpError> {
+    const OP: &str = "split";
+    if frame.column(column).is_err() {
+        return Err(OpError::new(
+            OP,
+            format!("no column `{column}` to stratify on"),
+        ));
+    }
+    let row = format!("{column}__row");
+    let groups = frame
+        .clone()
+        .lazy()
+        .select([col(column)])
+        .with_row_index(row.as_str(), None)
+        .group_by_stable([col(column)])
+        .agg([col(row.as_str())])
+        .collect()
+        .map_err(|e| OpError::new(OP, format!("stratify on `{column}`: {e}")))?;
+    let lists = groups
+        .column(&row)
+        .and_then(|c| c.list())
+        .map_err(|e| OpError::new(OP, e.to_string()))?;
+    (0..lists.len())
+        .map(|i| {
+            let rows = lists
+                .get_as_series(i)
+                .ok_or_else(|| OpError::new(OP, "a class without rows"))?;
+            let rows = rows.idx().map_err(|e| OpError::new(OP, e.to_string()))?;
+            Ok(rows.into_no_null_iter().collect())
+        })
+        .collect()
+}
+
+/// Row counts per part for `n` rows: the floor of each share, then one
+/// more row for the parts with the largest remainders (counting what each
+/// part is owed from earlier classes; ties to the earlier part).
+fn apportion(n: usize, parts: &[(String, f64)], carry: &mut [f64]) -> Vec<usize> {
+    let exact: Vec<f64> = parts.iter().map(|(_, f)| f * n as f64).collect();
+    let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+    let assigned: usize = counts.iter().sum();
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    let priority = |i: usize| exact[i] - exact[i].floor() + carry[i];
+    order.sort_by(|&a, &b| priority(b).total_cmp(&priority(a)).then(a.cmp(&b)));
+    for step in 0..n.saturating_sub(assigned) {
+        counts[order[step % order.len()]] += 1;
+    }
+    // Float rounding can leave the floors one row over: take it back from the last parts.
+    let mut over = counts.iter().sum::<usize>().saturating_sub(n);
+    for i in order.iter().rev() {
+        if over == 0 {
+            break;
+        }
+        if counts[*i] > 0 {
+            counts[*i] -= 1;
+            over -= 1;
+        }
+    }
+    for i in 0..parts.len() {
+        carry[i] += exact[i] - counts[i] as f64;
+    }
+    counts
+}
+
+fn shuffle(rng: &mut Xoshiro256PlusPlus, rows: &mut [IdxSize]) {
+    for i in (1..rows.len()).rev() {
+        let j = below(rng, i as u64 + 1) as usize;
+        rows.swap(i, j);
+    }
+}
+
+/// A uniform integer in `0..bound` (`bound > 0`), without modulo bias.
+fn below(rng: &mut Xoshiro256PlusPlus, bound: u64) -> u64 {
+    let zone = bound * (u64::MAX / bound);
+    loop {
+        let x = rng.next_u64();
+        if x < zone {
+            return x % bound;
+        }
+    }
+}
