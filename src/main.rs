@@ -2,15 +2,24 @@
 //! the work is done by the library's phases through `mlp::driver`.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use mlp::check::Options;
 use mlp::diagnostics::{self, render};
 use mlp::driver::{self, IoError, Session};
+use mlp::exec::run::{Project, RunOptions};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Exit codes: 0 clean, 1 diagnostics found, 2 usage or I/O error.
+mod progress;
+
+/// Exit codes: 0 clean, 1 diagnostics found, 2 usage or I/O error (a bad
+/// `--param` or `--env` is a usage error), 3 a metric gate of severity
+/// `error` failed, 4 a run failed (bad data, a failed expectation, a model
+/// that cannot train).
 const EXIT_DIAGNOSTICS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+const EXIT_GATE_FAILED: u8 = 3;
+const EXIT_RUN_FAILED: u8 = 4;
 
 #[derive(Parser)]
 #[command(
@@ -29,13 +38,89 @@ enum DiagnosticFormat {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Ir,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Svg,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Check `.mlp` files (a file, or a folder searched recursively)
+    /// Check `.mlp` files: a file, or a folder (its `main.mlp`, or every file)
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// How to print diagnostics
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+        /// Print the typed IR as JSON on stdout (see docs/ir.md)
+        #[arg(long, value_enum)]
+        emit: Option<Emit>,
+        /// Override a parameter: `--param seed=7` (repeatable)
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Apply an `env` overlay: `--env prod`
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Draw the dependency graph of a pipeline
+    Graph {
+        path: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        /// Write to this file instead of stdout
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Run a pipeline: load data, transform, train, evaluate; reuse cached stages
+    Run {
+        /// A `.mlp` file, or a folder with a `main.mlp`
+        path: PathBuf,
+        /// Where to write the outputs (default `.mlp/runs/<run-id>/`)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run every stage, cached or not
+        #[arg(long)]
+        force: bool,
+        /// Run only this stage and the stages it needs
+        #[arg(long)]
+        stage: Option<String>,
+        /// How many stages may run at once (default: the number of cores)
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        env: Option<String>,
+        /// Print nothing but errors
+        #[arg(long, short)]
+        quiet: bool,
+        /// `json`: one event per line on stdout
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Show which stages `mlp run` would run, and why
+    Plan {
+        path: PathBuf,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        env: Option<String>,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
     },
@@ -60,7 +145,63 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check { paths, format } => check(&paths, format),
+        Command::Check {
+            paths,
+            format,
+            emit,
+            params,
+            env,
+        } => options(&params, env).and_then(|o| check(&paths, format, emit, &o)),
+        Command::Graph {
+            path,
+            format,
+            output,
+            params,
+            env,
+        } => options(&params, env).and_then(|o| graph(&path, format, output.as_deref(), &o)),
+        Command::Run {
+            path,
+            out,
+            force,
+            stage,
+            jobs,
+            params,
+            env,
+            quiet,
+            format,
+        } => options(&params, env).and_then(|o| {
+            let run_options = RunOptions {
+                force,
+                stage,
+                jobs: jobs.map_or_else(default_jobs, usize::from),
+                out,
+            };
+            let mode = match (quiet, format) {
+                (true, _) => progress::Mode::Quiet,
+                (false, DiagnosticFormat::Json) => progress::Mode::Json,
+                (false, DiagnosticFormat::Human) if std::io::stderr().is_terminal() => {
+                    progress::Mode::Live
+                }
+                (false, DiagnosticFormat::Human) => progress::Mode::Plain,
+            };
+            run(&path, &o, &run_options, mode)
+        }),
+        Command::Plan {
+            path,
+            force,
+            stage,
+            params,
+            env,
+            format,
+        } => options(&params, env).and_then(|o| {
+            let run_options = RunOptions {
+                force,
+                stage,
+                jobs: 1,
+                out: None,
+            };
+            plan(&path, &o, &run_options, format)
+        }),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code } => explain(&code),
     };
@@ -78,6 +219,18 @@ fn color_enabled() -> bool {
 }
 
 fn report(session: &Session, format: DiagnosticFormat) {
+    report_all(&session.diagnostics, &session.sources, format);
+}
+
+fn report_all(
+    all: &[diagnostics::Diagnostic],
+    sources: &mlp::source::SourceMap,
+    format: DiagnosticFormat,
+) {
+    let session = Shown {
+        diagnostics: all,
+        sources,
+    };
     match format {
         DiagnosticFormat::Human => {
             let style = render::HumanStyle {
@@ -85,12 +238,8 @@ fn report(session: &Session, format: DiagnosticFormat) {
                 width: 100,
             };
             let mut err = std::io::stderr().lock();
-            for diagnostic in &session.diagnostics {
-                let _ = write!(
-                    err,
-                    "{}",
-                    render::human(diagnostic, &session.sources, style)
-                );
+            for diagnostic in session.diagnostics {
+                let _ = write!(err, "{}", render::human(diagnostic, session.sources, style));
             }
             let errors = session.diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = session.diagnostics.len() - errors;
@@ -102,7 +251,7 @@ fn report(session: &Session, format: DiagnosticFormat) {
             let all: Vec<render::JsonDiagnostic> = session
                 .diagnostics
                 .iter()
-                .map(|d| render::json(d, &session.sources))
+                .map(|d| render::json(d, session.sources))
                 .collect();
             let text = serde_json::to_string_pretty(&all).unwrap_or_else(|_| "[]".into());
             println!("{text}");
@@ -110,14 +259,265 @@ fn report(session: &Session, format: DiagnosticFormat) {
     }
 }
 
-fn check(paths: &[PathBuf], format: DiagnosticFormat) -> Result<u8, IoError> {
-    let session = driver::parse_files(paths)?;
-    report(&session, format);
-    Ok(if session.has_errors() {
+struct Shown<'a> {
+    diagnostics: &'a [diagnostics::Diagnostic],
+    sources: &'a mlp::source::SourceMap,
+}
+
+/// Prints bad `--param` / `--env` overrides; true if there were any.
+fn usage_errors(compilation: &driver::Compilation) -> bool {
+    for message in &compilation.usage_errors {
+        eprintln!("error: {message}");
+    }
+    !compilation.usage_errors.is_empty()
+}
+
+/// `--param name=value` pairs; a malformed one is a usage error.
+fn options(params: &[String], env: Option<String>) -> Result<Options, IoError> {
+    let mut parsed = Vec::new();
+    for p in params {
+        let Some((name, value)) = p.split_once('=') else {
+            return Err(IoError::new(
+                std::path::Path::new("--param"),
+                format!("`{p}` is not NAME=VALUE"),
+            ));
+        };
+        parsed.push((name.trim().to_string(), value.to_string()));
+    }
+    Ok(Options {
+        params: parsed,
+        env,
+    })
+}
+
+/// Parses, resolves and checks every entry; exit 1 if any has an error.
+/// With `--format json`, the diagnostics of all entries form one array.
+fn check(
+    paths: &[PathBuf],
+    format: DiagnosticFormat,
+    emit: Option<Emit>,
+    options: &Options,
+) -> Result<u8, IoError> {
+    let mut failed = false;
+    let mut irs = Vec::new();
+    let mut json = Vec::new();
+    let entries = driver::entries(paths)?;
+    for entry in &entries {
+        let compilation = driver::compile(entry, options)?;
+        if usage_errors(&compilation) {
+            return Ok(EXIT_USAGE);
+        }
+        match format {
+            DiagnosticFormat::Human => report_all(
+                &compilation.diagnostics,
+                &compilation.sources,
+                DiagnosticFormat::Human,
+            ),
+            DiagnosticFormat::Json => json.extend(
+                compilation
+                    .diagnostics
+                    .iter()
+                    .map(|d| render::json(d, &compilation.sources)),
+            ),
+        }
+        failed |= compilation.has_errors();
+        if emit == Some(Emit::Ir) {
+            irs.push(serde_json::to_value(compilation.ir()).unwrap_or_default());
+        }
+    }
+    if format == DiagnosticFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".into())
+        );
+    }
+    if emit == Some(Emit::Ir) {
+        let doc = match <[serde_json::Value; 1]>::try_from(irs) {
+            Ok([one]) => one,
+            Err(many) => serde_json::Value::Array(many),
+        };
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    Ok(if failed { EXIT_DIAGNOSTICS } else { 0 })
+}
+
+fn graph(
+    path: &std::path::Path,
+    format: GraphFormat,
+    output: Option<&std::path::Path>,
+    options: &Options,
+) -> Result<u8, IoError> {
+    let entries = driver::entries(&[path.to_path_buf()])?;
+    let [entry] = entries.as_slice() else {
+        return Err(IoError::new(
+            path,
+            "a graph is drawn for one pipeline: give a file, or a folder with a main.mlp",
+        ));
+    };
+    let compilation = driver::compile(entry, options)?;
+    report_all(
+        &compilation.diagnostics,
+        &compilation.sources,
+        DiagnosticFormat::Human,
+    );
+    let view = driver::graph_view(&compilation);
+    let text = match format {
+        GraphFormat::Dot => mlp::graph::to_dot(&view),
+        GraphFormat::Mermaid => mlp::graph::to_mermaid(&view),
+        GraphFormat::Svg => mlp::graph::to_svg(&view),
+        GraphFormat::Json => mlp::graph::to_json(&view),
+    };
+    match output {
+        Some(file) => driver::write_atomic(file, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(if compilation.has_errors() {
         EXIT_DIAGNOSTICS
     } else {
         0
     })
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Compiles the one pipeline at `path`; `Err(code)` when it cannot run.
+fn compile_for_run(
+    path: &std::path::Path,
+    options: &Options,
+) -> Result<Result<driver::Compilation, u8>, IoError> {
+    let entries = driver::entries(&[path.to_path_buf()])?;
+    let [entry] = entries.as_slice() else {
+        return Err(IoError::new(
+            path,
+            "a run is of one pipeline: give a file, or a folder with a main.mlp",
+        ));
+    };
+    let compilation = driver::compile(entry, options)?;
+    if usage_errors(&compilation) {
+        return Ok(Err(EXIT_USAGE));
+    }
+    report_all(
+        &compilation.diagnostics,
+        &compilation.sources,
+        DiagnosticFormat::Human,
+    );
+    if compilation.has_errors() {
+        eprintln!("not running: fix the errors above first");
+        return Ok(Err(EXIT_DIAGNOSTICS));
+    }
+    Ok(Ok(compilation))
+}
+
+/// The folder of the entry file: data paths are relative to it, `.mlp/` is in it.
+fn project_root(path: &std::path::Path) -> PathBuf {
+    let entry = if path.is_dir() {
+        path.join("main.mlp")
+    } else {
+        path.to_path_buf()
+    };
+    entry
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+fn run(
+    path: &std::path::Path,
+    options: &Options,
+    run_options: &RunOptions,
+    mode: progress::Mode,
+) -> Result<u8, IoError> {
+    let compilation = match compile_for_run(path, options)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let project = Project {
+        resolved: &compilation.resolved,
+        program: &compilation.program,
+        root: project_root(path),
+    };
+    let progress = progress::Progress::new(mode);
+    let show = |event: &mlp::exec::run::Event| progress.event(event);
+    match mlp::exec::run::run(&project, run_options, &show) {
+        Ok(summary) => {
+            let failed = summary.failed_error_gates();
+            for gate in &failed {
+                let value = gate
+                    .value
+                    .map_or_else(|| "not computed".into(), |v| format!("{v:.4}"));
+                let bound = gate.bound.map_or_else(|| "?".into(), |v| format!("{v:.4}"));
+                eprintln!(
+                    "error: gate `{}` failed for `{}`: {} (value {value}, bound {bound}){}",
+                    gate.policy,
+                    gate.model,
+                    gate.rule,
+                    gate.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(if failed.is_empty() {
+                0
+            } else {
+                EXIT_GATE_FAILED
+            })
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            Ok(EXIT_RUN_FAILED)
+        }
+    }
+}
+
+fn plan(
+    path: &std::path::Path,
+    options: &Options,
+    run_options: &RunOptions,
+    format: DiagnosticFormat,
+) -> Result<u8, IoError> {
+    let compilation = match compile_for_run(path, options)? {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let project = Project {
+        resolved: &compilation.resolved,
+        program: &compilation.program,
+        root: project_root(path),
+    };
+    let plan = match mlp::exec::run::plan(&project, run_options) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(EXIT_RUN_FAILED);
+        }
+    };
+    match format {
+        DiagnosticFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.planned).unwrap_or_default()
+        ),
+        DiagnosticFormat::Human => {
+            let width = plan
+                .planned
+                .iter()
+                .map(|p| p.stage.len())
+                .max()
+                .unwrap_or(0);
+            for p in &plan.planned {
+                let verb = if p.reason.will_run() { "run " } else { "skip" };
+                println!(
+                    "{verb} {:<9} {:<width$}  {}",
+                    p.kind.as_str(),
+                    p.stage,
+                    p.reason.words()
+                );
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {
