@@ -393,7 +393,7 @@ impl<'r> Checker<'r> {
     ) {
         let name = self.resolved.qualified(block);
         let input_path: Vec<&ast::Ident> = t.input.segments.iter().collect();
-        let input = self.table_ref(block.module, file, &input_path, t.input.span);
+        let input = self.table_ref(block.module, file, &input_path, t.input.span, true);
         let upstream = input.as_ref().and_then(|r| self.table_facts(r)).cloned();
         let Some(upstream) = upstream else {
             return;
@@ -405,6 +405,9 @@ impl<'r> Checker<'r> {
         });
         let mut schema = upstream.schema.clone();
         let mut removed = upstream.removed.clone();
+        // A transform of a whole split fits on the `train` part and
+        // transforms every part: nothing it learns leaks.
+        let of_split = upstream.is_split && input.part.is_none();
         let mut fitted = if upstream.is_split {
             Vec::new()
         } else {
@@ -437,7 +440,7 @@ impl<'r> Checker<'r> {
                 }
             }
             let is_fitted = self.apply_step(&ctx, step, &mut schema, &mut removed);
-            if is_fitted {
+            if is_fitted && !of_split {
                 fitted.push((step.name.name.clone(), file, step.span));
             }
             let args_text = step
@@ -445,10 +448,14 @@ impl<'r> Checker<'r> {
                 .as_ref()
                 .map(|_| {
                     let full = self.text(block, step.span);
-                    full.get(step.name.name.len()..)
-                        .unwrap_or("")
-                        .trim()
-                        .to_string()
+                    let args = full.get(step.name.name.len()..).unwrap_or("");
+                    // One line, however the arguments were laid out.
+                    args.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .replace("( ", "(")
+                        .replace(", )", ")")
+                        .replace(" )", ")")
                 })
                 .unwrap_or_default();
             steps.push(Step {
@@ -465,9 +472,13 @@ impl<'r> Checker<'r> {
                 schema: schema.clone(),
                 removed,
                 fitted,
-                is_split: false,
-                parts: Vec::new(),
-                split_input: None,
+                is_split: of_split,
+                parts: if of_split {
+                    upstream.parts.clone()
+                } else {
+                    Vec::new()
+                },
+                split_input: if of_split { upstream.split_input } else { None },
             },
         );
         self.push_block(
@@ -492,7 +503,7 @@ impl<'r> Checker<'r> {
     ) {
         let fields = self.fields(block, &s.body, item);
         let input_path: Vec<&ast::Ident> = s.input.segments.iter().collect();
-        let input = self.table_ref(block.module, file, &input_path, s.input.span);
+        let input = self.table_ref(block.module, file, &input_path, s.input.span, false);
         let upstream = input.as_ref().and_then(|r| self.table_facts(r)).cloned();
         let mut parts = BTreeMap::new();
         for part in ["train", "test", "validation"] {
@@ -581,7 +592,7 @@ impl<'r> Checker<'r> {
                 self.diags.push(
                     Diagnostic::warning(codes::LEAKAGE_FIT_BEFORE_SPLIT, format!("`{op}` learns from every row before the split `{}`", s.name.name))
                         .with_label(ofile, span, format!("`{op}` is fitted here, on test rows too"))
-                        .with_help(format!("move `{op}` into a transform of `{}.train`, or after the split, so test rows do not leak into its statistics", s.name.name)),
+                        .with_help(format!("move it after the split: `transform prepared = {} | {op}(...)` fits `{op}` on the training rows and applies it to every part", s.name.name)),
                 );
             }
         }
@@ -1044,7 +1055,7 @@ impl<'r> Checker<'r> {
             }
         }
         let data_path: Vec<&ast::Ident> = e.data.segments.iter().collect();
-        let data = self.table_ref(block.module, file, &data_path, e.data.span);
+        let data = self.table_ref(block.module, file, &data_path, e.data.span, false);
         let mut metrics = Vec::new();
         match e
             .body

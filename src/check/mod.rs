@@ -478,35 +478,46 @@ impl<'r> Checker<'r> {
             );
             return None;
         };
-        self.table_ref(module, file, &path, expr.span)
+        self.table_ref(module, file, &path, expr.span, false)
     }
 
+    /// A table a block reads: a source, a transform, or one part of a split
+    /// (or of a transform of a split). With `whole_split`, a split itself
+    /// is accepted too: a transform of a split transforms every part.
     pub(crate) fn table_ref(
         &mut self,
         module: ModuleId,
         file: FileId,
         path: &[&ast::Ident],
         span: Span,
+        whole_split: bool,
     ) -> Option<TableRef> {
         // Unknown names were reported by the resolver.
         let target = self.resolved.lookup(module, path)?;
         let item = self.resolved.item(target.block);
         let name = self.resolved.qualified(target.block);
         let rest = &path[target.consumed..];
+        let facts = self.tables.get(&target.block);
+        let split_like = matches!(item.kind, ast::ItemKind::Split(_))
+            || (matches!(item.kind, ast::ItemKind::Transform(_))
+                && facts.is_some_and(|f| f.is_split));
         match &item.kind {
-            ast::ItemKind::Source(_) | ast::ItemKind::Transform(_) if rest.is_empty() => {
+            ast::ItemKind::Source(_) | ast::ItemKind::Transform(_)
+                if rest.is_empty() && !split_like =>
+            {
                 Some(TableRef {
                     block: name,
                     part: None,
                     id: Some(target.block),
                 })
             }
-            ast::ItemKind::Split(_) => {
-                let parts = self
-                    .tables
-                    .get(&target.block)
-                    .map(|f| f.parts.clone())
-                    .unwrap_or_default();
+            _ if split_like && rest.is_empty() && whole_split => Some(TableRef {
+                block: name,
+                part: None,
+                id: Some(target.block),
+            }),
+            _ if split_like => {
+                let parts = facts.map(|f| f.parts.clone()).unwrap_or_default();
                 match rest {
                     [part] if parts.contains(&part.name) || parts.is_empty() => Some(TableRef {
                         block: name,
