@@ -373,7 +373,7 @@ fn report_data(outputs: &RunOutputs) -> report::ReportData {
             severity: g.severity.clone(),
             passed: g.passed,
             value: g.value,
-            bound: g.bound.map_or_else(|| "—".to_string(), |b| format!("{b}")),
+            bound: g.bound.map_or_else(|| "—".to_string(), |b| format!("{b:.4}")),
             message: g.message.clone().or_else(|| g.error.clone()),
         })
         .collect();

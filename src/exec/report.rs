@@ -212,7 +212,7 @@ table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nu
 th, td { text-align: left; padding: 7px 12px; border-bottom: 1px solid var(--line); vertical-align: top;
   overflow-wrap: anywhere; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase;
-  letter-spacing: .04em; background: #fafbfc; }
+  letter-spacing: .04em; background: #fafbfc; white-space: nowrap; }
 tr:last-child td { border-bottom: none; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 table.metrics { border: 1px solid var(--line); border-radius: 6px; }
