@@ -382,11 +382,13 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Compiles the one pipeline at `path`; `Err(code)` when it cannot run.
-fn compile_for_run(
+/// Compiles the one pipeline at `path` and hands it to `work`; a pipeline
+/// with errors never reaches it.
+fn with_project(
     path: &std::path::Path,
     options: &Options,
-) -> Result<Result<driver::Compilation, u8>, IoError> {
+    work: impl FnOnce(&Project) -> u8,
+) -> Result<u8, IoError> {
     let entries = driver::entries(&[path.to_path_buf()])?;
     let [entry] = entries.as_slice() else {
         return Err(IoError::new(
@@ -396,7 +398,7 @@ fn compile_for_run(
     };
     let compilation = driver::compile(entry, options)?;
     if usage_errors(&compilation) {
-        return Ok(Err(EXIT_USAGE));
+        return Ok(EXIT_USAGE);
     }
     report_all(
         &compilation.diagnostics,
@@ -405,9 +407,13 @@ fn compile_for_run(
     );
     if compilation.has_errors() {
         eprintln!("not running: fix the errors above first");
-        return Ok(Err(EXIT_DIAGNOSTICS));
+        return Ok(EXIT_DIAGNOSTICS);
     }
-    Ok(Ok(compilation))
+    Ok(work(&Project {
+        resolved: &compilation.resolved,
+        program: &compilation.program,
+        root: project_root(path),
+    }))
 }
 
 /// The folder of the entry file: data paths are relative to it, `.mlp/` is in it.
@@ -429,18 +435,19 @@ fn run(
     run_options: &RunOptions,
     mode: progress::Mode,
 ) -> Result<u8, IoError> {
-    let compilation = match compile_for_run(path, options)? {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
-    let project = Project {
-        resolved: &compilation.resolved,
-        program: &compilation.program,
-        root: project_root(path),
-    };
-    let progress = progress::Progress::new(mode);
-    let show = |event: &mlp::exec::run::Event| progress.event(event);
-    match mlp::exec::run::run(&project, run_options, &show) {
+    with_project(path, options, |project| {
+        let progress = progress::Progress::new(mode);
+        let show = |event: &mlp::exec::run::Event| progress.event(event);
+        run_and_report(project, run_options, &show)
+    })
+}
+
+fn run_and_report(
+    project: &Project,
+    run_options: &RunOptions,
+    show: &(dyn Fn(&mlp::exec::run::Event) + Sync),
+) -> u8 {
+    match mlp::exec::run::run(project, run_options, show) {
         Ok(summary) => {
             let failed = summary.failed_error_gates();
             for gate in &failed {
@@ -459,15 +466,15 @@ fn run(
                         .unwrap_or_default()
                 );
             }
-            Ok(if failed.is_empty() {
+            if failed.is_empty() {
                 0
             } else {
                 EXIT_GATE_FAILED
-            })
+            }
         }
         Err(error) => {
             eprintln!("error: {error}");
-            Ok(EXIT_RUN_FAILED)
+            EXIT_RUN_FAILED
         }
     }
 }
@@ -478,46 +485,39 @@ fn plan(
     run_options: &RunOptions,
     format: DiagnosticFormat,
 ) -> Result<u8, IoError> {
-    let compilation = match compile_for_run(path, options)? {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
-    let project = Project {
-        resolved: &compilation.resolved,
-        program: &compilation.program,
-        root: project_root(path),
-    };
-    let plan = match mlp::exec::run::plan(&project, run_options) {
-        Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(EXIT_RUN_FAILED);
-        }
-    };
-    match format {
-        DiagnosticFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&plan.planned).unwrap_or_default()
-        ),
-        DiagnosticFormat::Human => {
-            let width = plan
-                .planned
-                .iter()
-                .map(|p| p.stage.len())
-                .max()
-                .unwrap_or(0);
-            for p in &plan.planned {
-                let verb = if p.reason.will_run() { "run " } else { "skip" };
-                println!(
-                    "{verb} {:<9} {:<width$}  {}",
-                    p.kind.as_str(),
-                    p.stage,
-                    p.reason.words()
-                );
+    with_project(path, options, |project| {
+        let plan = match mlp::exec::run::plan(project, run_options) {
+            Ok(plan) => plan,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_RUN_FAILED;
+            }
+        };
+        match format {
+            DiagnosticFormat::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&plan.planned).unwrap_or_default()
+            ),
+            DiagnosticFormat::Human => {
+                let width = plan
+                    .planned
+                    .iter()
+                    .map(|p| p.stage.len())
+                    .max()
+                    .unwrap_or(0);
+                for p in &plan.planned {
+                    let verb = if p.reason.will_run() { "run " } else { "skip" };
+                    println!(
+                        "{verb} {:<9} {:<width$}  {}",
+                        p.kind.as_str(),
+                        p.stage,
+                        p.reason.words()
+                    );
+                }
             }
         }
-    }
-    Ok(0)
+        0
+    })
 }
 
 fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {

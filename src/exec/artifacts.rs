@@ -7,7 +7,7 @@ use super::cache::{hash_bytes, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
-use super::report::{self, Confusion, Weights};
+use super::report::{self, Confusion};
 use super::run::StageRecord;
 use crate::files::{io_words, temp_sibling, write_atomic};
 use polars::prelude::*;
@@ -58,22 +58,8 @@ pub struct ModelArtifact {
     pub model: serde_json::Value,
 }
 
-/// An `evaluate` block's result.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Evaluation {
-    pub model: String,
-    pub data: String,
-    pub algorithm: String,
-    pub kind: String,
-    pub rows: usize,
-    pub metrics: BTreeMap<String, f64>,
-    pub confusion: Option<Confusion>,
-    pub roc: Option<Vec<(f64, f64)>>,
-    /// (predicted, actual)
-    pub residuals: Option<Vec<(f64, f64)>>,
-    pub weights: Option<Weights>,
-    pub clusters: Option<Vec<(String, usize)>>,
-}
+/// An `evaluate` block's result: what the report shows of a model.
+pub type Evaluation = report::ModelReport;
 
 /// A stage's output, as [`write_output`] stores it.
 pub enum OutputView<'a> {
@@ -286,7 +272,7 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     let confusion_matrices = outputs
         .evaluations
         .iter()
-        .filter_map(|e| e.confusion.as_ref().map(|c| (e.model.clone(), c)))
+        .filter_map(|e| e.confusion.as_ref().map(|c| (e.name.clone(), c)))
         .collect();
     write(
         &dir.join("metrics.json"),
@@ -347,23 +333,7 @@ pub fn point_latest(root: &Path, run_id: &str) -> Result<(), String> {
 }
 
 fn report_data(outputs: &RunOutputs) -> report::ReportData {
-    let models = outputs
-        .evaluations
-        .iter()
-        .map(|e| report::ModelReport {
-            name: e.model.clone(),
-            algorithm: e.algorithm.clone(),
-            kind: e.kind.clone(),
-            evaluated_on: e.data.clone(),
-            rows: e.rows,
-            metrics: e.metrics.clone(),
-            confusion: e.confusion.clone(),
-            roc: e.roc.clone(),
-            residuals: e.residuals.clone(),
-            weights: e.weights.clone(),
-            clusters: e.clusters.clone(),
-        })
-        .collect();
+    let models = outputs.evaluations.to_vec();
     let gates = outputs
         .gates
         .iter()
@@ -373,7 +343,9 @@ fn report_data(outputs: &RunOutputs) -> report::ReportData {
             severity: g.severity.clone(),
             passed: g.passed,
             value: g.value,
-            bound: g.bound.map_or_else(|| "—".to_string(), |b| format!("{b:.4}")),
+            bound: g
+                .bound
+                .map_or_else(|| "—".to_string(), |b| format!("{b:.4}")),
             message: g.message.clone().or_else(|| g.error.clone()),
         })
         .collect();

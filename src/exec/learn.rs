@@ -228,8 +228,8 @@ pub fn evaluate(
     let x = features(frame, &artifact.features)?;
     let prediction = model.predict(x.view()).map_err(|e| e.to_string())?;
     let mut evaluation = Evaluation {
-        model: artifact.name.clone(),
-        data: match &data.part {
+        name: artifact.name.clone(),
+        evaluated_on: match &data.part {
             Some(part) => format!("{}.{part}", data.block),
             None => data.block.clone(),
         },

@@ -794,10 +794,10 @@ impl Runner<'_> {
             match reload(index)? {
                 Some(Output::Model(model)) => models.push(*model),
                 Some(Output::Evaluation(evaluation)) => {
-                    let key = if metrics.contains_key(&evaluation.model) {
-                        format!("{} on {}", evaluation.model, evaluation.data)
+                    let key = if metrics.contains_key(&evaluation.name) {
+                        format!("{} on {}", evaluation.name, evaluation.evaluated_on)
                     } else {
-                        evaluation.model.clone()
+                        evaluation.name.clone()
                     };
                     metrics.insert(key, evaluation.metrics.clone());
                     evaluations.push(*evaluation);
