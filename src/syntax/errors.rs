@@ -159,17 +159,15 @@ fn rule_words(attempted: Rule) -> Option<&'static str> {
             _ => "a name",
         },
         Rule::type_expr | Rule::enum_type | Rule::list_type => "a type",
+        // Only an operand starts with these: in the flat `expr`, they stand
+        // for the expression levels that no longer have rules of their own.
         Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::not_expr
-        | Rule::cmp_expr
-        | Rule::range_expr
-        | Rule::add_expr
-        | Rule::mul_expr
-        | Rule::unary
-        | Rule::postfix
-        | Rule::expr_stmt => "an expression",
+        | Rule::expr_stmt
+        | Rule::op_neg
+        | Rule::list
+        | Rule::record
+        | Rule::paren
+        | Rule::boolean => "an expression",
         Rule::number | Rule::number_val => "a number",
         Rule::string => "a string",
         Rule::body => "`{`",

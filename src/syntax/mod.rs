@@ -9,6 +9,8 @@ pub mod ast;
 mod errors;
 mod lexical;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 use crate::diagnostics::{codes, Diagnostic};
 use crate::source::{FileId, Span};
@@ -16,6 +18,7 @@ use ast::{BlockKeyword, CommentKind, ErrorItem, File, Ident, Item, ItemKind};
 use pest::Parser;
 use std::collections::HashMap;
 
+#[derive(Clone)]
 pub struct Parsed {
     pub file: File,
     pub diagnostics: Vec<Diagnostic>,
@@ -115,7 +118,7 @@ fn is_only_comments(chunk: &str) -> bool {
 }
 
 /// The length of the (nested) block comment `text` starts with, if it is closed.
-fn block_comment_len(text: &str) -> Option<usize> {
+pub(crate) fn block_comment_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;

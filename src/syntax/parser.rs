@@ -2,11 +2,13 @@
 //! and in `errors.rs`.
 
 use super::ast::*;
+use super::block_comment_len;
 use super::lexical::unescape;
 use crate::diagnostics::{codes, Diagnostic};
 use crate::source::{FileId, Span};
 use pest::iterators::{Pair, Pairs};
 use pest_derive::Parser;
+use std::borrow::Cow;
 
 #[derive(Parser)]
 #[grammar = "../grammar/mlp.pest"]
@@ -37,6 +39,22 @@ impl Lower {
         Span::new(self.base + s.start(), self.base + s.end())
     }
 
+    /// The span of a rule that may end in an optional or repeated part.
+    /// pest skips whitespace and comments before trying that part, and keeps
+    /// them in the rule's span when the part is absent: such a span ends at
+    /// its last child instead (`use std.policies.baseline   // c`).
+    fn trimmed_span(&self, pair: &P) -> Span {
+        let s = pair.as_span();
+        // Without a comment at the end, trimming whitespace is enough (no
+        // token ends in whitespace); a comment needs the children's ends.
+        let text = pair.as_str().trim_end_matches(TRIVIA_SPACE);
+        let last_line = &text[text.rfind('\n').map_or(0, |n| n + 1)..];
+        if !text.ends_with('/') && !last_line.contains("//") {
+            return Span::new(self.base + s.start(), self.base + s.start() + text.len());
+        }
+        Span::new(self.base + s.start(), self.base + token_end(pair))
+    }
+
     fn ident(&self, pair: P) -> Ident {
         Ident {
             name: pair.as_str().to_string(),
@@ -46,7 +64,7 @@ impl Lower {
 
     fn string(&self, pair: P) -> StrLit {
         let span = self.span(&pair);
-        let raw = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        let raw = string_body(pair.as_str());
         StrLit {
             value: unescape(raw),
             span,
@@ -54,7 +72,7 @@ impl Lower {
     }
 
     fn path(&self, pair: P) -> Path {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         Path {
             segments: pair.into_inner().map(|p| self.ident(p)).collect(),
             span,
@@ -68,7 +86,7 @@ impl Lower {
     }
 
     fn item(&mut self, pair: P) -> Option<Item> {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         let kind = pair.as_rule();
         let mut inner = pair.into_inner();
         let kind = match kind {
@@ -102,7 +120,7 @@ impl Lower {
             Rule::transform_decl => {
                 let name = self.ident(next(&mut inner)?);
                 let input = self.path(next(&mut inner)?);
-                let mut steps = Vec::new();
+                let mut steps = Vec::with_capacity(inner.len());
                 for op in inner {
                     steps.push(self.op_call(op)?);
                 }
@@ -149,7 +167,7 @@ impl Lower {
     }
 
     fn op_call(&mut self, pair: P) -> Option<OpCall> {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         let mut inner = pair.into_inner();
         let name = self.ident(next(&mut inner)?);
         let args = match inner.next() {
@@ -161,15 +179,16 @@ impl Lower {
 
     fn body(&mut self, pair: P) -> Option<Body> {
         let span = self.span(&pair);
-        let mut entries = Vec::new();
-        for entry in pair.into_inner() {
+        let inner = pair.into_inner();
+        let mut entries = Vec::with_capacity(inner.len());
+        for entry in inner {
             entries.push(self.entry(entry)?);
         }
         Some(Body { entries, span })
     }
 
     fn entry(&mut self, pair: P) -> Option<Entry> {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         let kind = pair.as_rule();
         if kind != Rule::expr_stmt {
             self.after_missing_eq = false;
@@ -192,7 +211,7 @@ impl Lower {
                 Entry::Expr(expr)
             }
             Rule::schema_block => {
-                let mut columns = Vec::new();
+                let mut columns = Vec::with_capacity(inner.len());
                 for column in inner {
                     columns.push(self.column(column)?);
                 }
@@ -276,11 +295,11 @@ impl Lower {
     }
 
     fn column(&mut self, pair: P) -> Option<Column> {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         let mut inner = pair.into_inner();
         let name = self.ident(next(&mut inner)?);
         let ty = self.type_expr(next(&mut inner)?)?;
-        let mut tags = Vec::new();
+        let mut tags = Vec::with_capacity(inner.len());
         for tag in inner {
             tags.push(self.ident(tag.into_inner().next()?));
         }
@@ -293,7 +312,7 @@ impl Lower {
     }
 
     fn type_expr(&mut self, pair: P) -> Option<TypeExpr> {
-        let span = self.span(&pair);
+        let span = self.trimmed_span(&pair);
         let mut inner = pair.into_inner();
         let base = next(&mut inner)?;
         let nullable = inner.next().is_some();
@@ -311,9 +330,10 @@ impl Lower {
     }
 
     fn call_args(&mut self, pair: P) -> Option<Vec<Arg>> {
-        let mut args = Vec::new();
-        for arg in pair.into_inner() {
-            let span = self.span(&arg);
+        let inner = pair.into_inner();
+        let mut args = Vec::with_capacity(inner.len());
+        for arg in inner {
+            let span = self.trimmed_span(&arg);
             let mut inner = arg.into_inner();
             let first = next(&mut inner)?;
             let (name, value) = if first.as_rule() == Rule::ident {
@@ -338,109 +358,139 @@ impl Lower {
         }
     }
 
+    /// An `expr` pair: a flat list of operators and operands (see the
+    /// grammar), made a tree by precedence climbing.
     pub fn expr(&mut self, pair: P) -> Option<Expr> {
+        let mut parts = pair.into_inner();
+        self.climb(&mut parts, 1)
+    }
+
+    /// Builds the expression starting at the next part, taking the binary
+    /// operators that bind at least as tightly as `min` (at least 1). The
+    /// arithmetic and logical operators associate to the left; a second
+    /// comparison or range is rejected by `check_chain`.
+    fn climb(&mut self, parts: &mut Pairs<Rule>, min: u8) -> Option<Expr> {
+        let first = next(parts)?;
+        let mut lhs = match first.as_rule() {
+            Rule::op_not | Rule::op_neg => {
+                let (op, power) = if first.as_rule() == Rule::op_not {
+                    (UnaryOp::Not, NOT_OPERAND)
+                } else {
+                    (UnaryOp::Neg, NEG_OPERAND)
+                };
+                let start = self.base + first.as_span().start();
+                let operand = self.climb(parts, power)?;
+                Expr {
+                    span: Span::new(start, operand.span.end as usize),
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                }
+            }
+            _ => self.primary(first)?,
+        };
+        while let Some(op) = parts.peek() {
+            match op.as_rule() {
+                Rule::member | Rule::call_args => {
+                    parts.next();
+                    lhs = self.suffix(lhs, op)?;
+                    continue;
+                }
+                _ => {}
+            }
+            let power = binding_power(op.as_rule());
+            if power < min {
+                break;
+            }
+            parts.next();
+            self.check_chain(&lhs, &op)?;
+            let rhs = self.climb(parts, power + 1)?;
+            lhs = if op.as_rule() == Rule::op_range {
+                Expr {
+                    span: lhs.span.to(rhs.span),
+                    kind: ExprKind::Range {
+                        lo: Box::new(lhs),
+                        hi: Box::new(rhs),
+                    },
+                }
+            } else {
+                self.binary(lhs, binary_op(op)?, rhs)
+            };
+        }
+        Some(lhs)
+    }
+
+    /// Comparisons and ranges do not associate: `a < b < c` and `a..b..c`
+    /// are errors (the grammar takes them, to keep one operator loop).
+    /// Parentheses make an explicit `Paren` node, which is not a chain.
+    fn check_chain(&mut self, lhs: &Expr, op: &P) -> Option<()> {
+        let (what, help) = match (&lhs.kind, op.as_rule()) {
+            (ExprKind::Binary { op: first, .. }, Rule::cmp_op)
+                if binding_power_of(*first) == binding_power(Rule::cmp_op) =>
+            {
+                (
+                    "comparisons cannot be chained",
+                    "compare twice and join with `and`: `a < b and b < c`",
+                )
+            }
+            (ExprKind::Range { .. }, Rule::op_range) => {
+                ("ranges cannot be chained", "a range is written `lo..hi`")
+            }
+            _ => return Some(()),
+        };
+        let span = self.span(op);
+        self.diagnostics.push(
+            Diagnostic::error(
+                codes::SYNTAX,
+                // `not /* c */ in` is named without its comment.
+                format!(
+                    "{what}: unexpected `{}`",
+                    match binary_op(op.clone()) {
+                        Some(binary) => binary.as_str().to_string(),
+                        None => op.as_str().to_string(),
+                    }
+                ),
+            )
+            .with_label(self.file, span, "a second operator here")
+            .with_help(help),
+        );
+        None
+    }
+
+    /// `base.name` or `callee(args)`.
+    fn suffix(&mut self, base: Expr, suffix: P) -> Option<Expr> {
+        let end = self.base + suffix.as_span().end();
+        let start = base.span.start as usize;
+        let kind = if suffix.as_rule() == Rule::member {
+            ExprKind::Member {
+                base: Box::new(base),
+                name: self.ident(suffix.into_inner().next()?),
+            }
+        } else {
+            ExprKind::Call {
+                callee: Box::new(base),
+                args: self.call_args(suffix)?,
+            }
+        };
+        Some(Expr {
+            kind,
+            span: Span::new(start, end),
+        })
+    }
+
+    fn primary(&mut self, pair: P) -> Option<Expr> {
         let span = self.span(&pair);
         let kind = pair.as_rule();
         let text = pair.as_str();
         let mut inner = pair.into_inner();
         match kind {
-            Rule::expr => self.expr(next(&mut inner)?),
-            Rule::or_expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr => {
-                let mut lhs = self.expr(next(&mut inner)?)?;
-                while let Some(op) = inner.next() {
-                    let op = binary_op(op.as_str())?;
-                    let rhs = self.expr(next(&mut inner)?)?;
-                    lhs = self.binary(lhs, op, rhs);
-                }
-                Some(lhs)
-            }
-            Rule::cmp_expr => {
-                let lhs = self.expr(next(&mut inner)?)?;
-                match inner.next() {
-                    None => Some(lhs),
-                    Some(op) => {
-                        let op = binary_op(op.as_str())?;
-                        let rhs = self.expr(next(&mut inner)?)?;
-                        Some(self.binary(lhs, op, rhs))
-                    }
-                }
-            }
-            Rule::not_expr => {
-                let first = next(&mut inner)?;
-                if first.as_rule() == Rule::op_not {
-                    let operand = self.expr(next(&mut inner)?)?;
-                    Some(Expr {
-                        kind: ExprKind::Unary {
-                            op: UnaryOp::Not,
-                            operand: Box::new(operand),
-                        },
-                        span,
-                    })
-                } else {
-                    self.expr(first)
-                }
-            }
-            Rule::range_expr => {
-                let lo = self.expr(next(&mut inner)?)?;
-                match inner.next() {
-                    None => Some(lo),
-                    Some(hi) => {
-                        let hi = self.expr(hi)?;
-                        Some(Expr {
-                            span: lo.span.to(hi.span),
-                            kind: ExprKind::Range {
-                                lo: Box::new(lo),
-                                hi: Box::new(hi),
-                            },
-                        })
-                    }
-                }
-            }
-            Rule::unary => {
-                let parts: Vec<P> = inner.collect();
-                let (operand, negs) = parts.split_last()?;
-                let mut expr = self.expr(operand.clone())?;
-                for neg in negs.iter().rev() {
-                    let start = self.span(neg).start as usize;
-                    expr = Expr {
-                        span: Span::new(start, expr.span.end as usize),
-                        kind: ExprKind::Unary {
-                            op: UnaryOp::Neg,
-                            operand: Box::new(expr),
-                        },
-                    };
-                }
-                Some(expr)
-            }
-            Rule::postfix => {
-                let mut expr = self.expr(next(&mut inner)?)?;
-                for suffix in inner {
-                    let end = self.span(&suffix).end as usize;
-                    let start = expr.span.start as usize;
-                    let kind = if suffix.as_rule() == Rule::member {
-                        ExprKind::Member {
-                            base: Box::new(expr),
-                            name: self.ident(suffix.into_inner().next()?),
-                        }
-                    } else {
-                        ExprKind::Call {
-                            callee: Box::new(expr),
-                            args: self.call_args(suffix)?,
-                        }
-                    };
-                    expr = Expr {
-                        kind,
-                        span: Span::new(start, end),
-                    };
-                }
-                Some(expr)
-            }
             Rule::paren => Some(Expr {
                 kind: ExprKind::Paren(Box::new(self.expr(next(&mut inner)?)?)),
                 span,
             }),
             Rule::list => {
-                let mut items = Vec::new();
+                let mut items = Vec::with_capacity(inner.len());
                 for item in inner {
                     items.push(self.expr(item)?);
                 }
@@ -450,9 +500,9 @@ impl Lower {
                 })
             }
             Rule::record => {
-                let mut fields = Vec::new();
+                let mut fields = Vec::with_capacity(inner.len());
                 for field in inner {
-                    let field_span = self.span(&field);
+                    let field_span = self.trimmed_span(&field);
                     let mut parts = field.into_inner();
                     fields.push(RecordField {
                         name: self.ident(next(&mut parts)?),
@@ -470,7 +520,7 @@ impl Lower {
                 span,
             }),
             Rule::string => {
-                let raw = inner.next().map(|p| p.as_str()).unwrap_or("");
+                let raw = string_body(text);
                 Some(Expr {
                     kind: ExprKind::Str(unescape(raw)),
                     span,
@@ -491,7 +541,11 @@ impl Lower {
     fn number(&mut self, span: Span, mut inner: Pairs<Rule>) -> Option<Expr> {
         let digits = next(&mut inner)?.as_str();
         let unit = inner.next().map(|u| u.as_str().to_string());
-        let clean: String = digits.chars().filter(|c| *c != '_').collect();
+        let clean: Cow<str> = if digits.contains('_') {
+            Cow::Owned(digits.replace('_', ""))
+        } else {
+            Cow::Borrowed(digits)
+        };
         let is_float = clean.contains(['.', 'e', 'E']);
         let value = if is_float {
             clean
@@ -531,24 +585,112 @@ impl Lower {
     }
 }
 
-fn binary_op(text: &str) -> Option<BinaryOp> {
-    let normalized: Vec<&str> = text.split_whitespace().collect();
-    Some(match normalized.as_slice() {
-        ["or"] => BinaryOp::Or,
-        ["and"] => BinaryOp::And,
-        ["=="] => BinaryOp::Eq,
-        ["!="] => BinaryOp::Ne,
-        ["<"] => BinaryOp::Lt,
-        ["<="] => BinaryOp::Le,
-        [">"] => BinaryOp::Gt,
-        [">="] => BinaryOp::Ge,
-        ["in"] => BinaryOp::In,
-        ["not", "in"] => BinaryOp::NotIn,
-        ["+"] => BinaryOp::Add,
-        ["-"] => BinaryOp::Sub,
-        ["*"] => BinaryOp::Mul,
-        ["/"] => BinaryOp::Div,
-        ["%"] => BinaryOp::Rem,
+/// Where the last token of `pair` ends: at the end of its last child when
+/// only trivia follows it (that child may end in trivia too).
+fn token_end(pair: &P) -> usize {
+    let s = pair.as_span();
+    match pair.clone().into_inner().next_back() {
+        Some(last) if is_trivia(&pair.as_str()[last.as_span().end() - s.start()..]) => {
+            token_end(&last)
+        }
+        _ => s.end(),
+    }
+}
+
+/// The text between the quotes of a `string` token.
+fn string_body(token: &str) -> &str {
+    token
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(token)
+}
+
+/// The grammar's `WHITESPACE`.
+const TRIVIA_SPACE: [char; 5] = [' ', '\t', '\n', '\r', '\u{FEFF}'];
+
+/// Only whitespace and (closed) comments.
+fn is_trivia(mut text: &str) -> bool {
+    loop {
+        text = text.trim_start_matches(TRIVIA_SPACE);
+        if text.is_empty() {
+            return true;
+        }
+        if let Some(comment) = text.strip_prefix("//") {
+            text = comment.split_once('\n').map_or("", |(_, rest)| rest);
+        } else if let Some(len) = text
+            .starts_with("/*")
+            .then(|| block_comment_len(text))
+            .flatten()
+        {
+            text = &text[len..];
+        } else {
+            return false;
+        }
+    }
+}
+
+/// How tightly the unary operators hold their operand: `not a < b` is
+/// `not (a < b)`, `-a * b` is `(-a) * b`.
+const NOT_OPERAND: u8 = 3;
+const NEG_OPERAND: u8 = 8;
+
+/// How tightly a lowered binary operator binds: as its operator rule does.
+fn binding_power_of(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => binding_power(Rule::op_or),
+        BinaryOp::And => binding_power(Rule::op_and),
+        BinaryOp::Add | BinaryOp::Sub => binding_power(Rule::add_op),
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => binding_power(Rule::mul_op),
+        BinaryOp::Eq
+        | BinaryOp::Ne
+        | BinaryOp::Lt
+        | BinaryOp::Le
+        | BinaryOp::Gt
+        | BinaryOp::Ge
+        | BinaryOp::In
+        | BinaryOp::NotIn => binding_power(Rule::cmp_op),
+    }
+}
+
+/// How tightly a binary operator binds (higher binds tighter); 0 for a part
+/// that is not a binary operator, which ends the expression.
+fn binding_power(rule: Rule) -> u8 {
+    match rule {
+        Rule::op_or => 1,
+        Rule::op_and => 2,
+        Rule::cmp_op => 4,
+        Rule::op_range => 5,
+        Rule::add_op => 6,
+        Rule::mul_op => 7,
+        _ => 0,
+    }
+}
+
+/// The operator a binary operator pair spells. `not in` is told by its
+/// `not_in` pair, not by its text, which may hold comments.
+fn binary_op(op: P) -> Option<BinaryOp> {
+    if op.as_rule() == Rule::op_or {
+        return Some(BinaryOp::Or);
+    }
+    if op.as_rule() == Rule::op_and {
+        return Some(BinaryOp::And);
+    }
+    if op.clone().into_inner().next().is_some() {
+        return Some(BinaryOp::NotIn);
+    }
+    Some(match op.as_str() {
+        "==" => BinaryOp::Eq,
+        "!=" => BinaryOp::Ne,
+        "<" => BinaryOp::Lt,
+        "<=" => BinaryOp::Le,
+        ">" => BinaryOp::Gt,
+        ">=" => BinaryOp::Ge,
+        "in" => BinaryOp::In,
+        "+" => BinaryOp::Add,
+        "-" => BinaryOp::Sub,
+        "*" => BinaryOp::Mul,
+        "/" => BinaryOp::Div,
+        "%" => BinaryOp::Rem,
         _ => return None,
     })
 }
