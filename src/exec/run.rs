@@ -1,6 +1,7 @@
 //! `mlp run` and `mlp plan`: the stages of a checked program, run in
 //! dependency order, independent stages in parallel, each reused from the
-//! cache when nothing it depends on changed.
+//! cache when nothing it depends on changed. A table is dropped from memory
+//! once every stage that reads it is done.
 
 use super::artifacts::{self, Evaluation, ModelArtifact, StepRecord, TransformRecord};
 use super::cache::{Cache, KeyParts, Reason};
@@ -16,9 +17,9 @@ use crate::resolve::Resolved;
 use crate::syntax::ast;
 use polars::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 /// What a run needs from the front end: the checked program and its modules.
@@ -228,6 +229,8 @@ struct Runner<'a> {
     cache: Cache,
     params: BTreeMap<String, Value>,
     outputs: Mutex<HashMap<usize, Output>>,
+    /// For each stage, how many selected stages that read it have not finished.
+    readers_left: Mutex<HashMap<usize, usize>>,
     records: Mutex<Vec<(usize, StageRecord)>>,
     expectations: Mutex<Vec<(usize, report::ExpectationResult)>>,
     events: &'a (dyn Fn(&Event) + Sync),
@@ -250,49 +253,117 @@ pub fn run(
         cache: Cache::new(&project.root),
         params: lower::params(project.program),
         outputs: Mutex::new(HashMap::new()),
+        readers_left: Mutex::new(readers(&plan)),
         records: Mutex::new(Vec::new()),
         expectations: Mutex::new(Vec::new()),
         events,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|e| RunError {
-            stage: None,
-            message: format!("cannot start worker threads: {e}"),
-        })?;
-    for wave in waves(&plan) {
-        let results: Vec<Result<(), RunError>> = pool.install(|| {
-            use rayon::prelude::*;
-            wave.par_iter().map(|&i| runner.run_stage(i)).collect()
-        });
-        if let Some(error) = results.into_iter().find_map(Result::err) {
-            return Err(error);
-        }
-    }
+    schedule(&plan, options.jobs.max(1), |i| runner.run_stage(i))?;
     runner.finish(options)
 }
 
-/// The selected stages grouped by depth: every stage of a wave depends
-/// only on stages of earlier waves, so a wave's stages run in parallel.
-fn waves(plan: &Plan) -> Vec<Vec<usize>> {
-    let mut depth = vec![0usize; plan.stages.len()];
+/// How many selected stages read each stage.
+fn readers(plan: &Plan) -> HashMap<usize, usize> {
+    let mut readers = HashMap::new();
     for &i in &plan.selected {
-        depth[i] = plan.stages[i]
+        for &d in &plan.stages[i].deps {
+            *readers.entry(d).or_insert(0) += 1;
+        }
+    }
+    readers
+}
+
+/// Runs the selected stages on `jobs` threads, each as soon as the stages
+/// it reads are done; stops starting new ones after the first failure.
+///
+/// Plain threads, not a rayon pool: polars runs its work on its own rayon
+/// pool, and a rayon worker waiting on another pool steals work from its
+/// own, so it would start a second stage and `--jobs 1` would not mean one
+/// stage at a time.
+fn schedule(
+    plan: &Plan,
+    jobs: usize,
+    run: impl Fn(usize) -> Result<(), RunError> + Sync,
+) -> Result<(), RunError> {
+    struct State {
+        ready: VecDeque<usize>,
+        waiting: HashMap<usize, usize>,
+        running: usize,
+        error: Option<RunError>,
+    }
+    let selected: HashSet<usize> = plan.selected.iter().copied().collect();
+    let mut dependents: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut state = State {
+        ready: VecDeque::new(),
+        waiting: HashMap::new(),
+        running: 0,
+        error: None,
+    };
+    for &i in &plan.selected {
+        let deps: Vec<usize> = plan.stages[i]
             .deps
             .iter()
-            .map(|d| depth[*d] + 1)
-            .max()
-            .unwrap_or(0);
-    }
-    let mut waves: Vec<Vec<usize>> = Vec::new();
-    for &i in &plan.selected {
-        if waves.len() <= depth[i] {
-            waves.resize(depth[i] + 1, Vec::new());
+            .copied()
+            .filter(|d| selected.contains(d))
+            .collect();
+        for &d in &deps {
+            dependents.entry(d).or_default().push(i);
         }
-        waves[depth[i]].push(i);
+        if deps.is_empty() {
+            state.ready.push_back(i);
+        } else {
+            state.waiting.insert(i, deps.len());
+        }
     }
-    waves
+    let state = Mutex::new(state);
+    let wake = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(plan.selected.len()).max(1) {
+            scope.spawn(|| loop {
+                let next = {
+                    let mut s = lock();
+                    loop {
+                        if s.error.is_some() {
+                            return;
+                        }
+                        if let Some(i) = s.ready.pop_front() {
+                            s.running += 1;
+                            break i;
+                        }
+                        if s.running == 0 {
+                            return;
+                        }
+                        s = wake.wait(s).unwrap_or_else(|e| e.into_inner());
+                    }
+                };
+                let result = run(next);
+                let mut s = lock();
+                s.running -= 1;
+                match result {
+                    Ok(()) => {
+                        for &d in dependents.get(&next).into_iter().flatten() {
+                            if let Some(count) = s.waiting.get_mut(&d) {
+                                *count -= 1;
+                                if *count == 0 {
+                                    s.waiting.remove(&d);
+                                    s.ready.push_back(d);
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        s.error.get_or_insert(error);
+                    }
+                }
+                wake.notify_all();
+            });
+        }
+    });
+    match state.into_inner().unwrap_or_else(|e| e.into_inner()).error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 impl Runner<'_> {
@@ -374,7 +445,27 @@ impl Runner<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((index, record));
+        self.release_inputs(stage);
         Ok(())
+    }
+
+    /// Drops the tables no remaining stage reads; models and evaluations
+    /// stay, the run's outputs are made of them.
+    fn release_inputs(&self, stage: &Stage) {
+        let mut left = self.readers_left.lock().unwrap_or_else(|e| e.into_inner());
+        for &dep in &stage.deps {
+            let Some(count) = left.get_mut(&dep) else {
+                continue;
+            };
+            *count -= 1;
+            let is_table = matches!(
+                self.plan.stages[dep].kind,
+                StageKind::Source | StageKind::Transform | StageKind::Split
+            );
+            if *count == 0 && is_table {
+                self.lock_outputs().remove(&dep);
+            }
+        }
     }
 
     fn record_expectations(&self, index: usize, results: Vec<report::ExpectationResult>) {
