@@ -12,6 +12,7 @@ use crate::resolve::BlockId;
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, ExprKind};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 type Spec = (&'static str, Expect, bool);
 
@@ -100,6 +101,25 @@ type TrainedModel = (
     Option<String>,
 );
 
+/// Step arguments on one line, however they were laid out: words joined by
+/// one space, no space inside the parentheses.
+fn one_line(args: &str) -> String {
+    let mut out = String::with_capacity(args.len());
+    for (i, word) in args.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    // Checked first: most steps need none of these, and each costs a copy.
+    for (from, to) in [("( ", "("), (", )", ")"), (" )", ")")] {
+        if out.contains(from) {
+            out = out.replace(from, to);
+        }
+    }
+    out
+}
+
 fn block_word(item: &ast::Item) -> &'static str {
     item.keyword().map_or("block", |k| k.as_str())
 }
@@ -123,9 +143,10 @@ impl<'r> Checker<'r> {
                 ast::Entry::Field(f) => written.push((f.path.dotted(), &f.value, f.path.span)),
                 ast::Entry::Nested(n) if FREE_NESTED.contains(&n.name.name.as_str()) => {}
                 ast::Entry::Nested(n) => {
-                    let is_group = specs
-                        .iter()
-                        .any(|(s, _, _)| s.starts_with(&format!("{}.", n.name.name)));
+                    let is_group = specs.iter().any(|(s, _, _)| {
+                        s.strip_prefix(n.name.name.as_str())
+                            .is_some_and(|rest| rest.starts_with('.'))
+                    });
                     if !is_group {
                         self.unknown_field(file, &n.name.name, n.name.span, specs, item);
                         continue;
@@ -150,7 +171,11 @@ impl<'r> Checker<'r> {
             if expect == Expect::Special {
                 continue;
             }
-            let overridden = self.overrides.get(&(block, name.clone())).copied();
+            let overridden = if self.overrides.is_empty() {
+                None
+            } else {
+                self.overrides.get(&(block, name.clone())).copied()
+            };
             let checked = self.value(module, file, value, expect);
             let result = match overridden {
                 Some((o, ofile)) => self.value(0, ofile, o, expect),
@@ -160,10 +185,13 @@ impl<'r> Checker<'r> {
                 values.insert(name.clone(), v);
             }
         }
-        for ((b, name), (o, ofile)) in self.overrides.clone() {
-            if b != block || values.contains_key(&name) {
-                continue;
-            }
+        let overrides: Vec<_> = self
+            .overrides
+            .iter()
+            .filter(|((b, name), _)| *b == block && !values.contains_key(name))
+            .map(|((_, name), &value)| (name.clone(), value))
+            .collect();
+        for (name, (o, ofile)) in overrides {
             if let Some(&(_, expect, _)) = specs.iter().find(|(s, _, _)| *s == name) {
                 if let Some(v) = self.value(0, ofile, o, expect) {
                     values.insert(name, v);
@@ -352,14 +380,13 @@ impl<'r> Checker<'r> {
         }
         self.tables.insert(
             block,
-            TableFacts {
-                schema: schema.clone(),
+            Rc::new(TableFacts {
                 removed: Removed::new(),
                 fitted: Vec::new(),
                 is_split: false,
                 parts: Vec::new(),
                 split_input: None,
-            },
+            }),
         );
         self.push_block(
             block,
@@ -375,13 +402,12 @@ impl<'r> Checker<'r> {
 
     /// The source text of a span of the block's module.
     pub(super) fn text(&self, block: BlockId, span: Span) -> String {
+        self.text_ref(block, span).to_string()
+    }
+
+    fn text_ref(&self, block: BlockId, span: Span) -> &'r str {
         let file = self.file(block.module);
-        self.sources
-            .get(file)
-            .text
-            .get(span.range())
-            .unwrap_or("")
-            .to_string()
+        self.sources.get(file).text.get(span.range()).unwrap_or("")
     }
 
     pub(super) fn transform(
@@ -403,7 +429,7 @@ impl<'r> Checker<'r> {
             part: None,
             id: None,
         });
-        let mut schema = upstream.schema.clone();
+        let mut schema = self.table_schema(input.id).clone();
         let mut removed = upstream.removed.clone();
         // A transform of a whole split fits on the `train` part and
         // transforms every part: nothing it learns leaks.
@@ -447,15 +473,8 @@ impl<'r> Checker<'r> {
                 .args
                 .as_ref()
                 .map(|_| {
-                    let full = self.text(block, step.span);
-                    let args = full.get(step.name.name.len()..).unwrap_or("");
-                    // One line, however the arguments were laid out.
-                    args.split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .replace("( ", "(")
-                        .replace(", )", ")")
-                        .replace(" )", ")")
+                    let full = self.text_ref(block, step.span);
+                    one_line(full.get(step.name.name.len()..).unwrap_or(""))
                 })
                 .unwrap_or_default();
             steps.push(Step {
@@ -468,8 +487,7 @@ impl<'r> Checker<'r> {
         }
         self.tables.insert(
             block,
-            TableFacts {
-                schema: schema.clone(),
+            Rc::new(TableFacts {
                 removed,
                 fitted,
                 is_split: of_split,
@@ -479,7 +497,7 @@ impl<'r> Checker<'r> {
                     Vec::new()
                 },
                 split_input: if of_split { upstream.split_input } else { None },
-            },
+            }),
         );
         self.push_block(
             block,
@@ -530,10 +548,10 @@ impl<'r> Checker<'r> {
                 .with_help("make train, test and validation add up to exactly 1"),
             );
         }
-        let schema = upstream
-            .as_ref()
-            .map(|u| u.schema.clone())
-            .unwrap_or_default();
+        let schema = match &upstream {
+            Some(_) => self.table_schema(input.as_ref().and_then(|i| i.id)).clone(),
+            None => Schema::default(),
+        };
         let mut stratify = None;
         if let Some(f) = s.body.field("stratify") {
             match &f.value.kind {
@@ -608,14 +626,13 @@ impl<'r> Checker<'r> {
         });
         self.tables.insert(
             block,
-            TableFacts {
-                schema: schema.clone(),
+            Rc::new(TableFacts {
                 removed,
                 fitted: Vec::new(),
                 is_split: true,
                 parts: part_names,
                 split_input: input.and_then(|i| i.id),
-            },
+            }),
         );
         self.push_block(
             block,
@@ -716,13 +733,14 @@ impl<'r> Checker<'r> {
             self.push_block(block, item, fields, BlockInfo::Model(info));
             return;
         };
-        let scope_removed = facts.removed.clone();
-        let schema = &facts.schema;
+        // A copy: the table's schema lives in `self.program`, which the
+        // checks below extend.
+        let schema = &self.table_schema(data.as_ref().and_then(|d| d.id)).clone();
         let scope = Scope {
             module: block.module,
             file,
             schema,
-            removed: &scope_removed,
+            removed: &facts.removed,
             expectations: false,
         };
         // Target.
@@ -1100,16 +1118,25 @@ impl<'r> Checker<'r> {
         if let (Some((mname, _, Some(trained), features, target)), Some(data)) =
             (&model_info, &data)
         {
-            if let Some(facts) = self.table_facts(data).cloned() {
-                for col in features.iter().chain(target.iter()) {
-                    if facts.schema.get(col).is_none() {
-                        self.diags.push(
-                            Diagnostic::error(codes::UNKNOWN_COLUMN, format!("the table `{}` has no column `{col}`, which `{mname}` needs", e.data.dotted()))
-                                .with_label(file, e.data.span, format!("lacks `{col}`"))
-                                .with_help("evaluate the model on a table with the same columns it was trained on"),
-                        );
-                        break;
-                    }
+            if self.table_facts(data).is_some() {
+                let schema = self.table_schema(data.id);
+                let missing = features
+                    .iter()
+                    .chain(target.iter())
+                    .find(|col| schema.get(col).is_none());
+                if let Some(col) = missing {
+                    let d = Diagnostic::error(
+                        codes::UNKNOWN_COLUMN,
+                        format!(
+                            "the table `{}` has no column `{col}`, which `{mname}` needs",
+                            e.data.dotted()
+                        ),
+                    )
+                    .with_label(file, e.data.span, format!("lacks `{col}`"))
+                    .with_help(
+                        "evaluate the model on a table with the same columns it was trained on",
+                    );
+                    self.diags.push(d);
                 }
             }
             let same = trained == data;

@@ -22,6 +22,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use expr::Removed;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use types::{Schema, Value, ValueType};
 use values::Expect;
 
@@ -49,7 +50,6 @@ pub struct Checked {
 /// What the checker knows of a table block once checked.
 #[derive(Clone, Debug)]
 pub(crate) struct TableFacts {
-    pub schema: Schema,
     pub removed: Removed,
     /// Fitted steps upstream of this table and not behind a split:
     /// (operation, file, span).
@@ -73,7 +73,8 @@ pub(crate) struct Checker<'r> {
     bad_params: HashSet<(ModuleId, String)>,
     /// Selected `--env` overrides: (block, field path) to (value, file).
     overrides: HashMap<(BlockId, String), (&'r ast::Expr, FileId)>,
-    tables: HashMap<BlockId, TableFacts>,
+    /// Shared: blocks downstream read them without copying the schemas.
+    tables: HashMap<BlockId, Rc<TableFacts>>,
     models: HashMap<BlockId, usize>,
     program: Program,
     reported_leaks: HashSet<(FileId, Span)>,
@@ -92,7 +93,7 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
         overrides: HashMap::new(),
         tables: HashMap::new(),
         models: HashMap::new(),
-        program: Program::default(),
+        program: Program::with_capacity(resolved.order.len()),
         reported_leaks: HashSet::new(),
         usage_errors: Vec::new(),
     };
@@ -115,6 +116,20 @@ impl<'r> Checker<'r> {
     fn usage_error(&mut self, d: Diagnostic) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
         self.usage_errors.push(format!("{}{help}", d.message));
+    }
+
+    /// The schema of a checked table block (of every part, for a split).
+    /// It is kept once, in the program: the facts of the table do not copy it.
+    pub(crate) fn table_schema(&self, block: Option<BlockId>) -> &Schema {
+        static EMPTY: Schema = Schema {
+            columns: Vec::new(),
+        };
+        match block.and_then(|id| self.program.block(id)).map(|b| &b.info) {
+            Some(BlockInfo::Source(s)) => &s.schema,
+            Some(BlockInfo::Transform(t)) => &t.schema,
+            Some(BlockInfo::Split(s)) => &s.schema,
+            _ => &EMPTY,
+        }
     }
 
     fn file(&self, module: ModuleId) -> FileId {

@@ -75,7 +75,6 @@ impl Checker<'_> {
                 }
             }
         }
-        let scope_removed = removed.clone();
         let removal = |col: &str, removed: &mut Removed| {
             removed.insert(
                 col.to_string(),
@@ -91,8 +90,7 @@ impl Checker<'_> {
         match name {
             "select" | "drop" | "dedupe" | "one_hot" | "standardize" | "min_max" | "log"
             | "clip" | "bucketize" | "impute" | "cast" => {
-                let columns =
-                    self.column_args(ctx, step, name, &positional, schema, &scope_removed);
+                let columns = self.column_args(ctx, step, name, &positional, schema, removed);
                 match name {
                     "select" => {
                         let keep: Vec<Column> = columns
@@ -298,6 +296,9 @@ impl Checker<'_> {
                         .with_help("write `rename(annual_income = income)`");
                     self.diags.push(d);
                 }
+                // Applied after the loop: every pair sees the columns
+                // removed before this step, not those of earlier pairs.
+                let mut renamed = Vec::new();
                 for arg in &named {
                     let Some(new) = &arg.name else { continue };
                     let ExprKind::Name(old) = &arg.value.kind else {
@@ -317,7 +318,7 @@ impl Checker<'_> {
                             module: ctx.module,
                             file: ctx.file,
                             schema,
-                            removed: &scope_removed,
+                            removed,
                             expectations: false,
                         };
                         self.unknown_column(
@@ -334,8 +335,11 @@ impl Checker<'_> {
                     if let Some(col) = schema.get_mut(&old.name) {
                         col.name = new.name.clone();
                     }
-                    removal(&old.name, removed);
-                    removed.remove(&new.name);
+                    renamed.push((&old.name, &new.name));
+                }
+                for (old, new) in renamed {
+                    removal(old, removed);
+                    removed.remove(new);
                 }
             }
             "filter" => {
@@ -355,7 +359,7 @@ impl Checker<'_> {
                         module: ctx.module,
                         file: ctx.file,
                         schema,
-                        removed: &scope_removed,
+                        removed,
                         expectations: false,
                     };
                     let t = self.type_expr(&scope, &arg.value);
@@ -388,13 +392,15 @@ impl Checker<'_> {
                         .with_help("write `derive(ratio = debt / income)`");
                     self.diags.push(d);
                 }
+                // As for `rename`: expressions see the removals before this step.
+                let mut derived = Vec::new();
                 for arg in &named {
                     let Some(new) = &arg.name else { continue };
                     let scope = Scope {
                         module: ctx.module,
                         file: ctx.file,
                         schema,
-                        removed: &scope_removed,
+                        removed,
                         expectations: false,
                     };
                     let t = self.type_expr(&scope, &arg.value);
@@ -403,13 +409,16 @@ impl Checker<'_> {
                         continue;
                     }
                     let Some(ty) = t.ty else { continue };
-                    removed.remove(&new.name);
+                    derived.push(&new.name);
                     schema.columns.push(Column::new(
                         new.name.clone(),
                         ty,
                         t.nullable,
                         t.tags.derived(),
                     ));
+                }
+                for new in derived {
+                    removed.remove(new);
                 }
             }
             "join" => self.join(ctx, step, &positional, &named, schema),
@@ -676,10 +685,10 @@ impl Checker<'_> {
         let Some(other) = self.table_ref_expr(ctx.module, ctx.file, &other_arg.value) else {
             return;
         };
-        let Some(facts) = self.table_facts(&other) else {
+        if self.table_facts(&other).is_none() {
             return;
-        };
-        let right: Schema = facts.schema.clone();
+        }
+        let right = self.table_schema(other.id).clone();
         let how = named
             .iter()
             .find(|a| a.name.as_ref().is_some_and(|n| n.name == "how"));
@@ -807,7 +816,10 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn table_facts(&self, table: &super::program::TableRef) -> Option<&TableFacts> {
+    pub(super) fn table_facts(
+        &self,
+        table: &super::program::TableRef,
+    ) -> Option<&std::rc::Rc<TableFacts>> {
         table.id.and_then(|id| self.tables.get(&id))
     }
 }

@@ -402,8 +402,7 @@ impl<'r> Checker<'r> {
             .data
             .as_ref()
             .and_then(|d| d.id)
-            .and_then(|id| self.tables.get(&id))
-            .map(|f| f.schema.clone())
+            .map(|id| self.table_schema(Some(id)).clone())
             .unwrap_or_default();
         let columns: Vec<String> = m
             .features

@@ -21,6 +21,16 @@ pub struct Program {
 }
 
 impl Program {
+    /// An empty program with room for `blocks` blocks.
+    pub fn with_capacity(blocks: usize) -> Program {
+        Program {
+            blocks: Vec::with_capacity(blocks),
+            index: HashMap::with_capacity(blocks),
+            names: HashMap::with_capacity(blocks),
+            ..Program::default()
+        }
+    }
+
     pub fn block(&self, id: BlockId) -> Option<&Block> {
         self.index.get(&id).map(|&i| &self.blocks[i])
     }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// The type of a column's values, without nullability.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,43 +60,67 @@ impl fmt::Display for ColumnType {
 }
 
 /// A set of tags (`pii`, `id`, ...), sorted, without duplicates.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Tags(Vec<String>);
+///
+/// Every column of every step's schema carries its tags, so the set is
+/// shared: cloning it allocates nothing. An empty set is `None`, never an
+/// empty list, so the derived equality holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tags(Option<Arc<Vec<String>>>);
+
+impl Serialize for Tags {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
 
 impl Tags {
     pub fn new() -> Tags {
         Tags::default()
     }
 
+    fn list(&self) -> &[String] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
     pub fn insert(&mut self, tag: &str) {
-        if let Err(at) = self.0.binary_search_by(|t| t.as_str().cmp(tag)) {
-            self.0.insert(at, tag.to_string());
+        if let Err(at) = self.list().binary_search_by(|t| t.as_str().cmp(tag)) {
+            let list = Arc::make_mut(self.0.get_or_insert_with(Default::default));
+            list.insert(at, tag.to_string());
         }
     }
 
     pub fn extend(&mut self, other: &Tags) {
-        for tag in &other.0 {
+        if self.0.is_none() {
+            self.0.clone_from(&other.0);
+            return;
+        }
+        for tag in other.list() {
             self.insert(tag);
         }
     }
 
     pub fn contains(&self, tag: &str) -> bool {
-        self.0.binary_search_by(|t| t.as_str().cmp(tag)).is_ok()
+        self.list()
+            .binary_search_by(|t| t.as_str().cmp(tag))
+            .is_ok()
     }
 
     pub fn remove(&mut self, tag: &str) {
-        if let Ok(at) = self.0.binary_search_by(|t| t.as_str().cmp(tag)) {
-            self.0.remove(at);
+        if let Ok(at) = self.list().binary_search_by(|t| t.as_str().cmp(tag)) {
+            if self.list().len() == 1 {
+                self.0 = None;
+            } else if let Some(list) = self.0.as_mut() {
+                Arc::make_mut(list).remove(at);
+            }
         }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.list().iter().map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// The tags a value computed from columns with these tags inherits:

@@ -231,6 +231,22 @@ pub fn resolve(
     loader: &dyn Loader,
     sources: &mut SourceMap,
 ) -> Resolved {
+    let name = entry_path.display().to_string();
+    let file = sources.add(entry_path, name, entry_text);
+    let parsed = syntax::parse(&sources.get(file).text, file);
+    resolve_parsed(entry_path, file, parsed, root, loader, sources)
+}
+
+/// [`resolve`] for an entry file already added to `sources` as `file` and
+/// parsed: lets the cost of everything after parsing be measured alone.
+pub fn resolve_parsed(
+    entry_path: &Path,
+    file: FileId,
+    parsed: syntax::Parsed,
+    root: &Path,
+    loader: &dyn Loader,
+    sources: &mut SourceMap,
+) -> Resolved {
     let mut state = State {
         root: normalize(root),
         loader,
@@ -239,9 +255,7 @@ pub fn resolve(
         by_key: HashMap::new(),
         stack: Vec::new(),
     };
-    let name = entry_path.display().to_string();
-    let file = sources.add(entry_path, name, entry_text);
-    state.load(Origin::Entry, file, sources, normalize(entry_path));
+    state.load(Origin::Entry, file, parsed, sources, normalize(entry_path));
     let mut resolved = Resolved {
         modules: state.modules,
         graph: DepGraph::default(),
@@ -264,15 +278,15 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    /// Parses the file and loads its imports, depth first.
+    /// Adds the parsed file and loads its imports, depth first.
     fn load(
         &mut self,
         origin: Origin,
         file: FileId,
+        parsed: syntax::Parsed,
         sources: &mut SourceMap,
         key_path: PathBuf,
     ) -> ModuleId {
-        let parsed = syntax::parse(&sources.get(file).text, file);
         self.diagnostics.extend(parsed.diagnostics);
         let key = match &origin {
             Origin::Std(name) => name.clone(),
@@ -437,7 +451,8 @@ impl State<'_> {
                     Origin::Entry => return,
                 };
                 let new_file = sources.add(&path, display, text);
-                self.load(origin, new_file, sources, path)
+                let parsed = syntax::parse(&sources.get(new_file).text, new_file);
+                self.load(origin, new_file, parsed, sources, path)
             }
         };
         let module = &mut self.modules[from];
