@@ -2,6 +2,7 @@
 //! themselves never touch the filesystem.
 
 use crate::diagnostics::{self, Diagnostic};
+use crate::files::io_words;
 use crate::source::{FileId, SourceMap};
 use crate::syntax::{self, ast};
 use std::fmt;
@@ -67,15 +68,6 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), IoError> {
     Ok(())
 }
 
-pub fn io_words(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::InvalidData => "not valid UTF-8 text".into(),
-        _ => error.to_string(),
-    }
-}
-
 pub fn read_source(path: &Path) -> Result<String, IoError> {
     let bytes = std::fs::read(path).map_err(|e| IoError::new(path, io_words(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
@@ -133,17 +125,7 @@ pub fn parse_files(paths: &[PathBuf]) -> Result<Session, IoError> {
 /// Writes `contents` to `path` through a temporary file and a rename, so a
 /// reader never sees a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, contents).map_err(|e| IoError::new(&tmp, io_words(&e)))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        IoError::new(path, io_words(&e))
-    })
+    crate::files::write_atomic(path, contents).map_err(|e| IoError::new(path, io_words(&e)))
 }
 
 /// Reads local modules from disk for the resolver.
