@@ -792,7 +792,7 @@ impl<'r> Checker<'r> {
             }
         }
         if let Some(col) = &target_col {
-            info.target = Some(col.name.clone());
+            info.target = Some(col.name.to_string());
             info.tags.extend(&col.tags);
         }
         // Features.
@@ -805,9 +805,12 @@ impl<'r> Checker<'r> {
             schema
                 .columns
                 .iter()
-                .filter(|c| Some(&c.name) != target_name.as_ref() && !excluded.contains(&c.name))
+                .filter(|c| {
+                    Some(&*c.name) != target_name.as_deref()
+                        && !excluded.iter().any(|e| **e == *c.name)
+                })
                 .filter(|c| !(c.tags.contains("id") || c.tags.contains("target")))
-                .map(|c| (c.name.clone(), default_span))
+                .map(|c| (c.name.to_string(), default_span))
                 .collect()
         };
         match features_field.map(|f| &f.value.kind) {
@@ -862,7 +865,7 @@ impl<'r> Checker<'r> {
             let Some(col) = schema.get(name) else {
                 continue;
             };
-            if Some(name) == target_name.as_ref() {
+            if Some(name.as_str()) == target_name.as_deref() {
                 self.diags.push(
                     Diagnostic::error(
                         codes::BAD_FEATURE,
@@ -931,7 +934,7 @@ impl<'r> Checker<'r> {
         }
         let classes = match &col.ty {
             ColumnType::Bool => Some(vec!["false".to_string(), "true".to_string()]),
-            ColumnType::Enum(v) => Some(v.clone()),
+            ColumnType::Enum(v) => Some(v.to_vec()),
             _ => None,
         };
         let fits = matches!(

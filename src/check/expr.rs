@@ -179,7 +179,7 @@ impl Checker<'_> {
                 ty: Some(c.ty.clone()),
                 nullable: c.nullable,
                 tags: c.tags.clone(),
-                columns: vec![c.name.clone()],
+                columns: vec![c.name.to_string()],
             };
         }
         if scope.expectations && id.name == "rows" {

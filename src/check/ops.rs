@@ -108,7 +108,9 @@ impl Checker<'_> {
                         for c in &columns {
                             removal(c, removed);
                         }
-                        schema.columns.retain(|c| !columns.contains(&c.name));
+                        schema
+                            .columns
+                            .retain(|c| !columns.iter().any(|n| **n == *c.name));
                     }
                     "dedupe" => {}
                     "one_hot" => {
@@ -137,7 +139,7 @@ impl Checker<'_> {
                                 })
                                 .collect();
                             for n in &new {
-                                removed.remove(&n.name);
+                                removed.remove(&*n.name);
                             }
                             removal(c, removed);
                             schema.columns.splice(pos..=pos, new);
@@ -333,7 +335,7 @@ impl Checker<'_> {
                         continue;
                     }
                     if let Some(col) = schema.get_mut(&old.name) {
-                        col.name = new.name.clone();
+                        col.name = new.name.as_str().into();
                     }
                     renamed.push((&old.name, &new.name));
                 }
@@ -510,7 +512,7 @@ impl Checker<'_> {
             .args
             .iter()
             .flatten()
-            .find(|a| matches!(&a.value.kind, ExprKind::Name(n) if n.name == col.name))
+            .find(|a| matches!(&a.value.kind, ExprKind::Name(n) if *n.name == *col.name))
             .map_or(step.span, |a| a.span);
         self.diags.push(
             Diagnostic::error(
@@ -789,7 +791,7 @@ impl Checker<'_> {
             }
         }
         for col in &right.columns {
-            if keys.iter().any(|k| k.name == col.name) {
+            if keys.iter().any(|k| *k.name == *col.name) {
                 continue;
             }
             if schema.get(&col.name).is_some() {

@@ -13,7 +13,8 @@ pub enum ColumnType {
     Bool,
     Str,
     Datetime,
-    Enum(Vec<String>),
+    /// Shared: schemas are copied at every step, their variants need not be.
+    Enum(std::sync::Arc<[String]>),
 }
 
 impl ColumnType {
@@ -146,14 +147,20 @@ impl<'a> FromIterator<&'a str> for Tags {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column {
-    pub name: String,
+    /// Shared: schemas are copied at every step, their names need not be.
+    pub name: std::sync::Arc<str>,
     pub ty: ColumnType,
     pub nullable: bool,
     pub tags: Tags,
 }
 
 impl Column {
-    pub fn new(name: impl Into<String>, ty: ColumnType, nullable: bool, tags: Tags) -> Column {
+    pub fn new(
+        name: impl Into<std::sync::Arc<str>>,
+        ty: ColumnType,
+        nullable: bool,
+        tags: Tags,
+    ) -> Column {
         Column {
             name: name.into(),
             ty,
@@ -172,10 +179,10 @@ impl Serialize for Column {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("name", &*self.name)?;
         map.serialize_entry("type", self.ty.word())?;
         if let ColumnType::Enum(variants) = &self.ty {
-            map.serialize_entry("variants", variants)?;
+            map.serialize_entry("variants", &variants[..])?;
         }
         map.serialize_entry("nullable", &self.nullable)?;
         map.serialize_entry("tags", &self.tags)?;
@@ -192,19 +199,19 @@ pub struct Schema {
 
 impl Schema {
     pub fn get(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.iter().find(|c| &*c.name == name)
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Column> {
-        self.columns.iter_mut().find(|c| c.name == name)
+        self.columns.iter_mut().find(|c| &*c.name == name)
     }
 
     pub fn position(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
+        self.columns.iter().position(|c| &*c.name == name)
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.columns.iter().map(|c| c.name.as_str())
+        self.columns.iter().map(|c| &*c.name)
     }
 
     /// The union of the tags of all columns.

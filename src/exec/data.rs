@@ -126,7 +126,7 @@ impl BadValue {
             file: file.to_path_buf(),
             line,
             row,
-            column: Some(column.name.clone()),
+            column: Some(column.name.to_string()),
             value,
             expected: column.type_text(),
             message,
@@ -480,7 +480,7 @@ fn load_csv(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
         .schema
         .columns
         .iter()
-        .map(|c| names.iter().position(|n| *n == c.name).unwrap_or(0))
+        .map(|c| names.iter().position(|n| **n == *c.name).unwrap_or(0))
         .collect();
     let origin = Origin::Csv {
         bytes,
@@ -576,7 +576,7 @@ fn load_jsonl(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
         .schema
         .columns
         .iter()
-        .map(|c| Field::new(c.name.as_str().into(), DataType::String))
+        .map(|c| Field::new((&*c.name).into(), DataType::String))
         .collect();
     let raw = JsonReader::new(Cursor::new(bytes))
         .with_json_format(JsonFormat::JsonLines)
@@ -611,7 +611,7 @@ fn locate_json_error(spec: &SourceSpec, path: &Path, bytes: &[u8]) -> Option<Dat
         };
         for c in &spec.schema.columns {
             if let Some(v @ (serde_json::Value::Array(_) | serde_json::Value::Object(_))) =
-                object.get(&c.name)
+                object.get(&*c.name)
             {
                 let bad = BadValue::cell(path, Some(line), None, c, Some(v.to_string()));
                 return Some(bad.into());
@@ -687,7 +687,7 @@ fn typed_expr(name: &str, ty: &ColumnType, raw_dtype: &DataType) -> Expr {
         ColumnType::Bool => src.cast(DataType::Boolean),
         ColumnType::Str => src.cast(DataType::String),
         ColumnType::Enum(variants) => {
-            let allowed = Series::new("variants".into(), variants.as_slice());
+            let allowed = Series::new("variants".into(), &variants[..]);
             when(src.clone().is_in(lit(allowed).implode(false), false))
                 .then(src.cast(DataType::String))
                 .otherwise(lit(NULL).cast(DataType::String))
@@ -748,7 +748,7 @@ fn conform(
             bad = bad.and(rows_in(&skips.blank).not());
         }
         bads.push(bad);
-        typed.push(e.alias(c.name.as_str()));
+        typed.push(e.alias(&*c.name));
     }
     let mut any_bad = match any_horizontal(&bads) {
         Ok(e) => e,

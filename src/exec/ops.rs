@@ -576,7 +576,7 @@ fn encoding(ctx: &StepCtx, op: &str, column: &str) -> Result<Encoding, OpError> 
     };
     Ok(Encoding {
         column: column.to_string(),
-        variants: variants.clone(),
+        variants: variants.to_vec(),
         // The checker's naming: non-alphanumeric characters become `_`.
         outputs: variants
             .iter()
