@@ -12,6 +12,9 @@ use std::process::ExitCode;
 
 mod progress;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 0 clean, 1 diagnostics found, 2 usage or I/O error (a bad
 /// `--param` or `--env` is a usage error), 3 a metric gate of severity
 /// `error` failed, 4 a run failed (bad data, a failed expectation, a model
