@@ -225,9 +225,11 @@ fn previous_word(before: &str) -> Option<String> {
     let trimmed = before.trim_end();
     let last = trimmed.chars().last()?;
     if last.is_alphanumeric() || last == '_' {
+        // The word starts after the last other character, however many bytes it has.
         let start = trimmed
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rfind(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         Some(trimmed[start..].to_string())
     } else {
         None
