@@ -795,3 +795,66 @@ fn no_colour_without_a_terminal_or_with_no_color() {
         );
     }
 }
+
+/// Chunks are parsed in parallel: the tree and the diagnostics, in file
+/// order, must not depend on how many threads did the work. The input mixes
+/// every example and every broken fixture (lexical errors, broken blocks,
+/// duplicates), repeated so that it spans many parallel batches.
+#[test]
+fn parsing_in_parallel_gives_the_sequential_result() {
+    let mut text = String::new();
+    for dir in [
+        "examples/credit",
+        "examples/penguins",
+        "tests/fixtures/errors",
+    ] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("fixture folder")
+            .map(|entry| entry.expect("a readable entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "mlp"))
+            .collect();
+        files.sort();
+        for file in files {
+            let fixture = std::fs::read_to_string(file).expect("a readable fixture") + "\n";
+            // An unterminated comment swallows the rest of the file, so
+            // every later block would be lost: such fixtures are left out.
+            let probe = parse(&format!("{fixture}param probe: int = 1\n"), FileId(0));
+            if probe
+                .file
+                .items
+                .last()
+                .and_then(Item::name)
+                .map(|n| n.name.as_str())
+                == Some("probe")
+            {
+                text.push_str(&fixture);
+            }
+        }
+    }
+    let text = text.repeat(8);
+    let with_threads = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+            .install(|| parse(&text, FileId(0)))
+    };
+    let sequential = with_threads(1);
+    assert!(
+        sequential.file.items.len() > 500,
+        "the input spans many batches: {} items",
+        sequential.file.items.len()
+    );
+    assert!(
+        sequential.has_errors(),
+        "the broken fixtures are in the input"
+    );
+    for threads in [2, 4] {
+        let parallel = with_threads(threads);
+        assert_eq!(parallel.file, sequential.file, "{threads} threads");
+        assert_eq!(
+            parallel.diagnostics, sequential.diagnostics,
+            "{threads} threads"
+        );
+    }
+}

@@ -16,6 +16,7 @@ use crate::diagnostics::{codes, Diagnostic};
 use crate::source::{FileId, Span};
 use ast::{BlockKeyword, CommentKind, ErrorItem, File, Ident, Item, ItemKind};
 use pest::Parser;
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 #[derive(Clone)]
@@ -31,26 +32,42 @@ impl Parsed {
 }
 
 /// Parses the text of one file. `file` is only used to label diagnostics.
+///
+/// Chunks are parsed in parallel: each is independent of the others and its
+/// spans are made file-relative by its offset, so the result (items and
+/// diagnostics, both in file order) is the same as a sequential parse.
 pub fn parse(text: &str, file: FileId) -> Parsed {
     let scan = lexical::scan(text, file);
     let mut diagnostics = scan.diagnostics;
-    let mut items = Vec::new();
-    for chunk in &scan.chunks {
-        let chunk_text = &text[chunk.span.range()];
-        if chunk_text.trim().is_empty() || is_only_comments(chunk_text) {
-            continue;
-        }
-        if chunk.has_error {
-            items.push(error_item(chunk_text, chunk.span));
-            continue;
-        }
-        let item = parse_chunk(
-            chunk_text,
-            chunk.span.start as usize,
-            file,
-            &mut diagnostics,
-        );
-        items.push(item.unwrap_or_else(|| error_item(chunk_text, chunk.span)));
+    let parsed: Vec<(Option<Item>, Vec<Diagnostic>)> = scan
+        .chunks
+        .par_iter()
+        // A chunk is a block, a few microseconds of work: batches keep the
+        // scheduling overhead small next to it.
+        .with_min_len(CHUNKS_PER_TASK)
+        .map(|chunk| {
+            let chunk_text = &text[chunk.span.range()];
+            let mut chunk_diagnostics = Vec::new();
+            if chunk_text.trim().is_empty() || is_only_comments(chunk_text) {
+                return (None, chunk_diagnostics);
+            }
+            if chunk.has_error {
+                return (Some(error_item(chunk_text, chunk.span)), chunk_diagnostics);
+            }
+            let item = parse_chunk(
+                chunk_text,
+                chunk.span.start as usize,
+                file,
+                &mut chunk_diagnostics,
+            );
+            let item = item.unwrap_or_else(|| error_item(chunk_text, chunk.span));
+            (Some(item), chunk_diagnostics)
+        })
+        .collect();
+    let mut items = Vec::with_capacity(parsed.len());
+    for (item, mut chunk_diagnostics) in parsed {
+        items.extend(item);
+        diagnostics.append(&mut chunk_diagnostics);
     }
     let comments = scan.comments;
     attach_docs(&mut items, &comments, text);
@@ -60,6 +77,8 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
         diagnostics,
     }
 }
+
+const CHUNKS_PER_TASK: usize = 64;
 
 /// Parses one chunk, reporting what is wrong with it; `None` if it holds no
 /// usable block.
