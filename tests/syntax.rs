@@ -616,6 +616,11 @@ fn every_block_kind_is_parsed_with_its_fields() {
                     vec!["scoring_api.replicas", "scoring_api.resources.cpu"]
                 );
             }
+            ItemKind::Catalog(c) => {
+                assert_eq!(c.name.name, "metrics");
+                let accuracy = c.body.nested("accuracy").expect("an entry");
+                assert_eq!(field_shape(&accuracy.body, "better"), "higher");
+            }
             ItemKind::Error(e) => panic!("error item {e:?}"),
         }
     }

@@ -1,15 +1,13 @@
 //! The catalogue of algorithms, metrics and table operations, read from the
-//! `.mlp` data files in `stdlib/catalog/` (embedded in the binary). The
-//! checker's knowledge of what exists lives there, where users can read it.
+//! `catalog` blocks of the standard modules `std.catalog.*`
+//! (`stdlib/catalog/`, embedded in the binary). The checker's knowledge of
+//! what exists lives there, where users can read it.
 
 use super::types::ModelKind;
+use crate::resolve::stdlib;
 use crate::source::FileId;
 use crate::syntax::{self, ast};
 use std::sync::OnceLock;
-
-pub const ALGORITHMS: &str = include_str!("../../stdlib/catalog/algorithms.mlp");
-pub const METRICS: &str = include_str!("../../stdlib/catalog/metrics.mlp");
-pub const OPERATIONS: &str = include_str!("../../stdlib/catalog/operations.mlp");
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum HyperType {
@@ -98,7 +96,7 @@ pub fn get() -> &'static Catalog {
 /// (a test keeps the shipped files well-formed).
 pub fn parse() -> Result<Catalog, String> {
     let mut catalog = Catalog::default();
-    for entry in entries(ALGORITHMS, "algorithms")? {
+    for entry in entries("algorithms")? {
         let kind = word(&entry.body, "kind")
             .and_then(|w| ModelKind::from_word(&w))
             .ok_or_else(|| format!("algorithm `{}`: bad kind", entry.name.name))?;
@@ -115,7 +113,7 @@ pub fn parse() -> Result<Catalog, String> {
             hyper,
         });
     }
-    for entry in entries(METRICS, "metrics")? {
+    for entry in entries("metrics")? {
         let kind = word(&entry.body, "kind")
             .and_then(|w| ModelKind::from_word(&w))
             .ok_or_else(|| format!("metric `{}`: bad kind", entry.name.name))?;
@@ -126,7 +124,7 @@ pub fn parse() -> Result<Catalog, String> {
             higher_is_better: word(&entry.body, "better").as_deref() != Some("lower"),
         });
     }
-    for entry in entries(OPERATIONS, "operations")? {
+    for entry in entries("operations")? {
         let fitted = match entry.body.field("fitted").map(|f| &f.value.kind) {
             Some(ast::ExprKind::Bool(true)) => Fitted::Always,
             Some(ast::ExprKind::Name(n)) if n.name == "strategy" => Fitted::UnlessConstant,
@@ -150,16 +148,18 @@ pub fn parse() -> Result<Catalog, String> {
     Ok(catalog)
 }
 
-/// The nested blocks of the single `env NAME { ... }` container of a file.
-fn entries(text: &str, container: &str) -> Result<Vec<ast::NestedBlock>, String> {
+/// The entries of `catalog NAME { ... }` in the module `std.catalog.NAME`.
+fn entries(container: &str) -> Result<Vec<ast::NestedBlock>, String> {
+    let module = format!("std.catalog.{container}");
+    let text = stdlib::module(&module).ok_or_else(|| format!("`{module}` is missing"))?;
     let parsed = syntax::parse(text, FileId(u32::MAX));
     if parsed.has_errors() {
-        return Err(format!("catalogue `{container}` does not parse"));
+        return Err(format!("`{module}` does not parse"));
     }
     for item in parsed.file.items {
-        if let ast::ItemKind::Env(env) = item.kind {
-            if env.name.name == container {
-                return Ok(env
+        if let ast::ItemKind::Catalog(catalog) = item.kind {
+            if catalog.name.name == container {
+                return Ok(catalog
                     .body
                     .entries
                     .into_iter()

@@ -17,7 +17,7 @@ mod values;
 pub use program::*;
 
 use crate::diagnostics::{self, codes, did_you_mean, Diagnostic};
-use crate::resolve::{BlockId, ModuleId, Resolved};
+use crate::resolve::{BlockId, ModuleId, Origin, Resolved};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use expr::Removed;
@@ -450,8 +450,39 @@ impl<'r> Checker<'r> {
             ast::ItemKind::Evaluate(e) => self.evaluate(block, file, item, e),
             ast::ItemKind::Policy(p) => self.policy(block, file, item, p),
             ast::ItemKind::Deploy(d) => self.deploy(block, file, item, d),
+            ast::ItemKind::Catalog(c) => self.catalog_block(module, file, item, c),
             _ => {}
         }
+    }
+
+    /// The catalogue is read from the embedded `std.catalog.*` modules
+    /// (`catalog.rs`); the same block anywhere else would change nothing,
+    /// so it is an error rather than a silent no-op.
+    fn catalog_block(
+        &mut self,
+        module: ModuleId,
+        file: FileId,
+        item: &ast::Item,
+        catalog: &ast::CatalogDecl,
+    ) {
+        if matches!(self.resolved.modules[module].origin, Origin::Std(_)) {
+            return;
+        }
+        let head = Span::new(item.span.start as usize, catalog.name.span.end as usize);
+        self.diags.push(
+            Diagnostic::error(
+                codes::CATALOG_OUTSIDE_STDLIB,
+                format!(
+                    "`catalog {}` is only read from the standard library",
+                    catalog.name.name
+                ),
+            )
+            .with_label(file, head, "declared outside the standard library")
+            .with_help(
+                "the algorithms, metrics and operations mlp knows are fixed by the \
+                 `std.catalog.*` modules shipped in the binary; remove this block",
+            ),
+        );
     }
 
     fn push_block(

@@ -69,6 +69,7 @@ pub const BAD_OVERRIDE: Code = Code("MLP2018");
 pub const JOIN_KEYS: Code = Code("MLP2019");
 pub const DUPLICATE_COLUMN: Code = Code("MLP2020");
 pub const UNKNOWN_TYPE: Code = Code("MLP2021");
+pub const CATALOG_OUTSIDE_STDLIB: Code = Code("MLP2022");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -265,6 +266,11 @@ pub const ALL: &[CodeInfo] = &[
         code: UNKNOWN_TYPE,
         title: "unknown type name",
         page: page!("MLP2021"),
+    },
+    CodeInfo {
+        code: CATALOG_OUTSIDE_STDLIB,
+        title: "catalog block outside the standard library",
+        page: page!("MLP2022"),
     },
 ];
 

@@ -373,13 +373,7 @@ impl<'a> Printer<'a> {
                     self.ident(alias);
                 }
             }
-            ItemKind::Pipeline(d) => {
-                self.keyword(item, "pipeline");
-                self.write(" ");
-                self.ident(&d.name);
-                self.write(" ");
-                self.body(&d.body, false);
-            }
+            ItemKind::Pipeline(d) => self.named_block(item, "pipeline", &d.name, &d.body, false),
             ItemKind::Param(d) => {
                 self.keyword(item, "param");
                 self.write(" ");
@@ -430,13 +424,7 @@ impl<'a> Printer<'a> {
                     self.body(body, true);
                 }
             }
-            ItemKind::Policy(d) => {
-                self.keyword(item, "policy");
-                self.write(" ");
-                self.ident(&d.name);
-                self.write(" ");
-                self.body(&d.body, false);
-            }
+            ItemKind::Policy(d) => self.named_block(item, "policy", &d.name, &d.body, false),
             ItemKind::Deploy(d) => {
                 self.keyword(item, "deploy");
                 self.write(" ");
@@ -446,15 +434,26 @@ impl<'a> Printer<'a> {
                 self.write(" ");
                 self.body(&d.body, false);
             }
-            ItemKind::Env(d) => {
-                self.keyword(item, "env");
-                self.write(" ");
-                self.ident(&d.name);
-                self.write(" ");
-                self.body(&d.body, true);
-            }
+            ItemKind::Env(d) => self.named_block(item, "env", &d.name, &d.body, true),
+            ItemKind::Catalog(d) => self.named_block(item, "catalog", &d.name, &d.body, true),
             ItemKind::Error(_) => self.verbatim(item.span),
         }
+    }
+
+    /// `KEYWORD NAME { ... }`: the blocks with nothing between name and body.
+    fn named_block(
+        &mut self,
+        item: &Item,
+        keyword: &str,
+        name: &Ident,
+        body: &Body,
+        may_inline: bool,
+    ) {
+        self.keyword(item, keyword);
+        self.write(" ");
+        self.ident(name);
+        self.write(" ");
+        self.body(body, may_inline);
     }
 
     /// A block that did not parse is written as it was, comments included.

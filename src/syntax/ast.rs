@@ -82,10 +82,11 @@ pub enum BlockKeyword {
     Policy,
     Deploy,
     Env,
+    Catalog,
 }
 
 impl BlockKeyword {
-    pub const ALL: [BlockKeyword; 11] = [
+    pub const ALL: [BlockKeyword; 12] = [
         BlockKeyword::Use,
         BlockKeyword::Pipeline,
         BlockKeyword::Param,
@@ -97,6 +98,7 @@ impl BlockKeyword {
         BlockKeyword::Policy,
         BlockKeyword::Deploy,
         BlockKeyword::Env,
+        BlockKeyword::Catalog,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -112,6 +114,7 @@ impl BlockKeyword {
             BlockKeyword::Policy => "policy",
             BlockKeyword::Deploy => "deploy",
             BlockKeyword::Env => "env",
+            BlockKeyword::Catalog => "catalog",
         }
     }
 
@@ -133,6 +136,9 @@ pub enum ItemKind {
     Policy(PolicyDecl),
     Deploy(DeployDecl),
     Env(EnvDecl),
+    /// Entries of the checker's catalogue (algorithms, metrics, table
+    /// operations); only the standard library declares them.
+    Catalog(CatalogDecl),
     /// A block that did not parse; its diagnostic was reported.
     Error(ErrorItem),
 }
@@ -151,6 +157,7 @@ impl Item {
             ItemKind::Policy(_) => BlockKeyword::Policy,
             ItemKind::Deploy(_) => BlockKeyword::Deploy,
             ItemKind::Env(_) => BlockKeyword::Env,
+            ItemKind::Catalog(_) => BlockKeyword::Catalog,
             ItemKind::Error(e) => return e.keyword,
         })
     }
@@ -168,6 +175,7 @@ impl Item {
             ItemKind::Policy(d) => Some(&d.name),
             ItemKind::Deploy(d) => Some(&d.name),
             ItemKind::Env(d) => Some(&d.name),
+            ItemKind::Catalog(d) => Some(&d.name),
             ItemKind::Error(e) => e.name.as_ref(),
             ItemKind::Use(_) | ItemKind::Evaluate(_) => None,
         }
@@ -279,6 +287,13 @@ pub struct DeployDecl {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EnvDecl {
+    pub name: Ident,
+    pub body: Body,
+}
+
+/// `catalog NAME { entry { field = value ... } ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CatalogDecl {
     pub name: Ident,
     pub body: Body,
 }

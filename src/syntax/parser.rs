@@ -157,6 +157,10 @@ impl Lower {
                 name: self.ident(next(&mut inner)?),
                 body: self.body(next(&mut inner)?)?,
             }),
+            Rule::catalog_decl => ItemKind::Catalog(CatalogDecl {
+                name: self.ident(next(&mut inner)?),
+                body: self.body(next(&mut inner)?)?,
+            }),
             _ => return None,
         };
         Some(Item {
