@@ -441,6 +441,74 @@ fn ridge_without_penalty_is_least_squares_and_fails_on_collinear_features() {
     assert!(message.contains("feature 10"), "{message}");
 }
 
+/// Collinear features (a copied column, a constant column, all the one-hot
+/// columns of an enum beside the intercept) leave many equally good
+/// solutions; linear_regression returns scikit-learn's, the one with the
+/// smallest weights: a copied feature shares its weight evenly with the
+/// original, a constant feature gets none, predictions are unchanged.
+#[test]
+fn linear_regression_on_collinear_features_is_minimum_norm() {
+    let (x, y) = diabetes();
+    let ols = |x: ArrayView2<f64>| {
+        train(
+            Algorithm::LinearRegression,
+            &Hyper::new(),
+            x,
+            Target::Values(&y),
+            0,
+        )
+        .unwrap()
+    };
+    let base = ols(x.view());
+    let base_weights = base.coefficients().unwrap().weights[0].clone();
+    let base_values = values_of(&base, x.view());
+
+    let copied = ndarray::concatenate![ndarray::Axis(1), x, x.slice(ndarray::s![.., 2..3])];
+    let model = ols(copied.view());
+    let c = model.coefficients().unwrap();
+    let w = &c.weights[0];
+    let tolerance = 1e-6 * base_weights[2].abs();
+    assert!((w[2] - base_weights[2] / 2.0).abs() < tolerance, "{w:?}");
+    assert!((w[10] - base_weights[2] / 2.0).abs() < tolerance, "{w:?}");
+    for feature in (0..10).filter(|f| *f != 2) {
+        let want = base_weights[feature];
+        assert!((w[feature] - want).abs() < 1e-6 * want.abs(), "{w:?}");
+    }
+    let values = values_of(&model, copied.view());
+    for (got, want) in values.iter().zip(&base_values) {
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+    }
+
+    let mut constant = copied.clone();
+    constant.column_mut(10).fill(3.0);
+    let w = ols(constant.view()).coefficients().unwrap().weights[0].clone();
+    assert!(w[10].abs() < 1e-6, "{w:?}");
+    assert!((w[2] - base_weights[2]).abs() < tolerance, "{w:?}");
+
+    // Feature 1 of diabetes is `sex`, two values: both indicator columns
+    // with an intercept. Each gets half of the contrast, with opposite signs.
+    let sex = x.column(1).to_owned();
+    let low = sex.iter().cloned().fold(f64::INFINITY, f64::min);
+    let one_hot = ndarray::stack![
+        ndarray::Axis(1),
+        sex.mapv(|v| f64::from(v == low)),
+        sex.mapv(|v| f64::from(v != low))
+    ];
+    let encoded = ndarray::concatenate![
+        ndarray::Axis(1),
+        x.slice(ndarray::s![.., 0..1]),
+        x.slice(ndarray::s![.., 2..]),
+        one_hot
+    ];
+    let w = ols(encoded.view()).coefficients().unwrap().weights[0].clone();
+    let contrast = base_weights[1] * (sex.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - low);
+    assert!((w[9] + w[10]).abs() < 1e-6 * contrast.abs(), "{w:?}");
+    assert!(
+        (w[10] - w[9] - contrast).abs() < 1e-6 * contrast.abs(),
+        "{w:?}"
+    );
+}
+
 #[test]
 fn kmeans_finds_the_iris_clusters() {
     let data = iris();

@@ -1,6 +1,6 @@
 //! The content-addressed stage cache under `.mlp/cache/`.
 //!
-//! A stage's key hashes the mlp version, its definition, its inputs' keys
+//! A stage's key hashes the mlp version and cache layout, its definition, its inputs' keys
 //! and the bytes of the files it reads. An entry is a folder named by the
 //! key, written under a temporary name and renamed into place, so a run
 //! killed at any moment leaves either a whole entry or none.
@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 
 pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The layout of what stages write (tables, model JSON, metrics). Part of
+/// every key, so that entries written in an older layout are rebuilt
+/// rather than read as damaged. Raise it whenever that layout changes.
+/// 2: linear_regression saved as weights and intercept (not linfa's model).
+const CACHE_LAYOUT: u32 = 2;
+
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyParts {
@@ -28,6 +34,7 @@ impl KeyParts {
     pub fn key(&self) -> String {
         let mut hasher = blake3::Hasher::new();
         hasher.update(MLP_VERSION.as_bytes());
+        hasher.update(&CACHE_LAYOUT.to_le_bytes());
         hasher.update(b"\0");
         hasher.update(self.definition.as_bytes());
         for (path, hash) in &self.files {

@@ -51,7 +51,7 @@ use linfa::DatasetBase;
 use linfa_bayes::{GaussianNb, NaiveBayes};
 use linfa_clustering::KMeans;
 use linfa_elasticnet::ElasticNet;
-use linfa_linear::{FittedLinearRegression, LinearRegression};
+use linfa_linalg::eigh::EighInto;
 use linfa_logistic::{
     FittedLogisticRegression, LogisticRegression, MultiFittedLogisticRegression,
     MultiLogisticRegression,
@@ -553,8 +553,8 @@ enum Node {
 enum Fitted {
     BinaryLogistic(FittedLogisticRegression<f64, usize>),
     MultiLogistic(MultiFittedLogisticRegression<f64, usize>),
-    Linear(FittedLinearRegression<f64>),
-    Ridge(Ridge),
+    Linear(LinearFit),
+    Ridge(LinearFit),
     ElasticNet(ElasticNet<f64>),
     Tree(Tree),
     GaussianNb(GaussianNb<f64, usize>),
@@ -691,17 +691,13 @@ pub fn train(
         }
         Algorithm::LinearRegression => {
             let y = values_target(algorithm, target, x.nrows())?;
-            let data = DatasetBase::new(x, ArrayView1::from(y));
-            let model = LinearRegression::new()
-                .with_intercept(reader.bool("fit_intercept", true))
-                .fit(&data)
-                .map_err(|e| fail(&e))?;
-            Fitted::Linear(model)
+            let fit_intercept = reader.bool("fit_intercept", true);
+            Fitted::Linear(LinearFit::least_squares(x, y, fit_intercept).map_err(|e| fail(&e))?)
         }
         Algorithm::Ridge => {
             let y = values_target(algorithm, target, x.nrows())?;
             let l2 = reader.non_negative("l2", 1.0, false)?;
-            Fitted::Ridge(Ridge::fit(x, y, l2).map_err(|e| fail(&e))?)
+            Fitted::Ridge(LinearFit::ridge(x, y, l2).map_err(|e| fail(&e))?)
         }
         Algorithm::Lasso | Algorithm::ElasticNet => {
             let y = values_target(algorithm, target, x.nrows())?;
@@ -798,29 +794,25 @@ pub fn train(
     })
 }
 
-/// A fitted ridge regression: `y ≈ x · weights + intercept`.
+/// A fitted linear model, `y ≈ x · weights + intercept`: linear_regression
+/// and ridge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Ridge {
+struct LinearFit {
     weights: Vec<f64>,
     intercept: f64,
 }
 
-impl Ridge {
+impl LinearFit {
     /// scikit-learn's `Ridge(alpha = l2)`: minimises
     /// `‖y − Xw − b‖² + l2·‖w‖²` with `b` unpenalised. Centring `X` and `y`
     /// takes `b` out of the problem, leaving the p×p normal equations
     /// `(XcᵀXc + l2·I) w = Xcᵀyc`; then `b = ȳ − x̄ᵀw`. The closed form
     /// replaces linfa-elasticnet's coordinate descent, which needed minutes
     /// in a debug build on 40k rows.
-    fn fit(x: ArrayView2<f64>, y: &[f64], l2: f64) -> Result<Ridge, String> {
-        let n = x.nrows() as f64;
-        let x_mean = x.sum_axis(Axis(0)) / n;
-        let y_mean = y.iter().sum::<f64>() / n;
-        let xc = &x - &x_mean;
-        let yc: Array1<f64> = y.iter().map(|v| v - y_mean).collect();
-        let mut gram = xc.t().dot(&xc);
+    fn ridge(x: ArrayView2<f64>, y: &[f64], l2: f64) -> Result<LinearFit, String> {
+        let (x_mean, y_mean, mut gram, moment) = normal_equations(x, y, true);
         gram.diag_mut().mapv_inplace(|d| d + l2);
-        let weights = cholesky_solve(gram, xc.t().dot(&yc)).map_err(|feature| {
+        let weights = cholesky_solve(gram, moment).map_err(|feature| {
             format!(
                 "the least-squares problem has no unique solution: feature {feature} \
                  (counting from 0) is constant or (nearly) a linear combination of the features \
@@ -828,10 +820,57 @@ impl Ridge {
             )
         })?;
         let intercept = y_mean - x_mean.dot(&weights);
+        LinearFit::new(weights, intercept)
+    }
+
+    /// scikit-learn's `LinearRegression`: ordinary least squares, and where
+    /// the features are collinear (all the one-hot columns of an enum beside
+    /// the intercept, a constant column) the minimum-norm solution among the
+    /// equally good ones, as scikit-learn's `lstsq` gives. Solved on the
+    /// eigen-decomposition `VΛVᵀ` of the (centred) Gram matrix:
+    /// `w = V Λ⁺ Vᵀ Xᵀy`, where `Λ⁺` inverts the eigenvalues above 1e-10 of
+    /// the largest and zeroes the rest. Those directions are the ones the
+    /// data cannot tell apart from rounding; a linear system solved without
+    /// that cut (linfa-linear) gave weights of ±2e15 on diamonds.
+    fn least_squares(
+        x: ArrayView2<f64>,
+        y: &[f64],
+        fit_intercept: bool,
+    ) -> Result<LinearFit, String> {
+        let (x_mean, y_mean, gram, moment) = normal_equations(x, y, fit_intercept);
+        if gram.iter().any(|v| !v.is_finite()) {
+            return Err("the solution is not finite (the features are too large)".to_string());
+        }
+        let (values, vectors) = gram
+            .eigh_into()
+            .map_err(|e| format!("the least-squares problem could not be solved: {e}"))?;
+        let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let projected = vectors.t().dot(&moment);
+        let scaled: Array1<f64> = projected
+            .iter()
+            .zip(&values)
+            .map(|(p, &value)| {
+                if value > largest * 1e-10 {
+                    p / value
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let weights = vectors.dot(&scaled);
+        let intercept = if fit_intercept {
+            y_mean - x_mean.dot(&weights)
+        } else {
+            0.0
+        };
+        LinearFit::new(weights, intercept)
+    }
+
+    fn new(weights: Array1<f64>, intercept: f64) -> Result<LinearFit, String> {
         if !intercept.is_finite() || weights.iter().any(|w| !w.is_finite()) {
             return Err("the solution is not finite (the features are too large)".to_string());
         }
-        Ok(Ridge {
+        Ok(LinearFit {
             weights: weights.to_vec(),
             intercept,
         })
@@ -840,6 +879,26 @@ impl Ridge {
     fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
         x.dot(&ArrayView1::from(&self.weights[..])) + self.intercept
     }
+}
+
+/// `(x̄, ȳ, XcᵀXc, Xcᵀyc)`: the column means and the normal equations of
+/// the centred data, or of the data itself (means 0) without an intercept.
+fn normal_equations(
+    x: ArrayView2<f64>,
+    y: &[f64],
+    centre: bool,
+) -> (Array1<f64>, f64, Array2<f64>, Array1<f64>) {
+    let n = x.nrows() as f64;
+    let (x_mean, y_mean) = if centre {
+        (x.sum_axis(Axis(0)) / n, y.iter().sum::<f64>() / n)
+    } else {
+        (Array1::zeros(x.ncols()), 0.0)
+    };
+    let xc = &x - &x_mean;
+    let yc: Array1<f64> = y.iter().map(|v| v - y_mean).collect();
+    let gram = xc.t().dot(&xc);
+    let moment = xc.t().dot(&yc);
+    (x_mean, y_mean, gram, moment)
 }
 
 /// Solves `a · w = b` for a symmetric positive definite `a` by Cholesky
@@ -1213,10 +1272,9 @@ impl TrainedModel {
                     .collect(),
             ),
             Fitted::MultiLogistic(model) => classes_from(self.multi_logits(model, x)),
-            Fitted::Linear(model) => {
-                Prediction::Values((x.dot(model.params()) + model.intercept()).to_vec())
+            Fitted::Linear(model) | Fitted::Ridge(model) => {
+                Prediction::Values(model.predict(x).to_vec())
             }
-            Fitted::Ridge(model) => Prediction::Values(model.predict(x).to_vec()),
             Fitted::ElasticNet(model) => {
                 Prediction::Values((x.dot(model.hyperplane()) + model.intercept()).to_vec())
             }
@@ -1331,8 +1389,7 @@ impl TrainedModel {
                     intercepts,
                 })
             }
-            Fitted::Linear(model) => Some(single(model.params(), model.intercept())),
-            Fitted::Ridge(model) => Some(Coefficients {
+            Fitted::Linear(model) | Fitted::Ridge(model) => Some(Coefficients {
                 weights: vec![model.weights.clone()],
                 intercepts: vec![model.intercept],
             }),
@@ -1426,12 +1483,7 @@ impl TrainedModel {
                     return bad("coefficients or classes have the wrong size");
                 }
             }
-            Fitted::Linear(m) => {
-                if m.params().len() != n {
-                    return bad("coefficients have the wrong size");
-                }
-            }
-            Fitted::Ridge(m) => {
+            Fitted::Linear(m) | Fitted::Ridge(m) => {
                 if m.weights.len() != n {
                     return bad("coefficients have the wrong size");
                 }
