@@ -1,32 +1,15 @@
 //! Schemas after every step of the credit example, and tag propagation,
 //! through the library API.
 
-use mlp::check::{self, BlockInfo, Options};
-use mlp::resolve::{self, Loader};
-use mlp::source::SourceMap;
-use std::path::Path;
+use mlp::check::{self, BlockInfo};
+use mlp::resolve;
 
-struct NoFiles;
-impl Loader for NoFiles {
-    fn read(&self, _: &Path) -> Result<String, String> {
-        Err("no files in this test".into())
-    }
-}
+mod common;
+use common::{all_diagnostics, check_text};
 
 fn run(text: &str) -> (check::Program, Vec<String>) {
-    let mut sources = SourceMap::new();
-    let resolved = resolve::resolve(
-        Path::new("main.mlp"),
-        text.into(),
-        Path::new(""),
-        &NoFiles,
-        &mut sources,
-    );
-    let checked = check::check(&resolved, &sources, &Options::default());
-    let mut codes: Vec<String> = resolved
-        .diagnostics
-        .iter()
-        .chain(&checked.diagnostics)
+    let (resolved, checked) = check_text(text);
+    let mut codes: Vec<String> = all_diagnostics(&resolved, &checked)
         .map(|d| d.code.0.to_string())
         .collect();
     codes.sort();

@@ -22,22 +22,11 @@
 //! The human rendering (no colour, fixed width) is snapshotted per fixture.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const FIXTURES: &str = "tests/fixtures/errors";
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlp"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the mlp binary runs")
-}
+mod common;
+use common::{mlp, root};
 
 fn fixtures() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(FIXTURES))

@@ -6,22 +6,16 @@
 //! (the script is next to each test).
 
 use mlp::check::types::{ColumnType, Schema, Value};
-use mlp::check::{self, BlockInfo, Options};
+use mlp::check::BlockInfo;
 use mlp::exec::ops::{self, FitState, OpError, StepCtx};
 use mlp::exec::split::{sample_rows, split};
-use mlp::resolve::{self, Loader};
-use mlp::source::{FileId, SourceMap};
+use mlp::source::FileId;
 use mlp::syntax::{self, ast};
 use polars::prelude::*;
 use std::collections::BTreeMap;
-use std::path::Path;
 
-struct NoFiles;
-impl Loader for NoFiles {
-    fn read(&self, _: &Path) -> Result<String, String> {
-        Err("no files in this test".into())
-    }
-}
+mod common;
+use common::{all_diagnostics, check_text};
 
 /// A transform chain as the checker sees it: each step's AST and the
 /// schemas before and after it.
@@ -34,19 +28,8 @@ struct Chain {
 impl Chain {
     /// Checks `text` (no error allowed) and takes the transform `name`.
     fn new(text: &str, name: &str) -> Chain {
-        let mut sources = SourceMap::new();
-        let resolved = resolve::resolve(
-            Path::new("main.mlp"),
-            text.into(),
-            Path::new(""),
-            &NoFiles,
-            &mut sources,
-        );
-        let checked = check::check(&resolved, &sources, &Options::default());
-        let errors: Vec<String> = resolved
-            .diagnostics
-            .iter()
-            .chain(&checked.diagnostics)
+        let (resolved, checked) = check_text(text);
+        let errors: Vec<String> = all_diagnostics(&resolved, &checked)
             .filter(|d| d.severity == mlp::diagnostics::Severity::Error)
             .map(|d| format!("{}: {}", d.code.0, d.message))
             .collect();

@@ -252,6 +252,31 @@ impl<'r> Checker<'r> {
         self.diags.push(d);
     }
 
+    /// The word after `:` of a source (its format) or a deployment (its
+    /// target) must be one of `words`.
+    fn known_word(
+        &mut self,
+        file: FileId,
+        word: &ast::Ident,
+        words: &[&str],
+        block: &str,
+        what: &str,
+    ) {
+        if words.contains(&word.name.as_str()) {
+            return;
+        }
+        let d = Diagnostic::error(
+            codes::INVALID_CHOICE,
+            format!("`{}` is not a {block} {what}", word.name),
+        )
+        .with_label(file, word.span, format!("unknown {what}"));
+        let d = match did_you_mean(&word.name, words.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("the {what}s are: {}", words.join(", "))),
+        };
+        self.diags.push(d);
+    }
+
     pub(super) fn source(
         &mut self,
         block: BlockId,
@@ -260,19 +285,13 @@ impl<'r> Checker<'r> {
         s: &'r ast::SourceDecl,
     ) {
         let fields = self.fields(block, &s.body, item);
-        const FORMATS: [&str; 3] = ["csv", "parquet", "jsonl"];
-        if !FORMATS.contains(&s.format.name.as_str()) {
-            let mut d = Diagnostic::error(
-                codes::INVALID_CHOICE,
-                format!("`{}` is not a source format", s.format.name),
-            )
-            .with_label(file, s.format.span, "unknown format");
-            d = match did_you_mean(&s.format.name, FORMATS) {
-                Some(f) => d.with_help(format!("did you mean `{f}`?")),
-                None => d.with_help("the formats are: csv, parquet, jsonl"),
-            };
-            self.diags.push(d);
-        }
+        self.known_word(
+            file,
+            &s.format,
+            &["csv", "parquet", "jsonl"],
+            "source",
+            "format",
+        );
         if s.format.name != "csv" {
             for f in s
                 .body
@@ -1254,18 +1273,7 @@ impl<'r> Checker<'r> {
     ) {
         let fields = self.fields(block, &d.body, item);
         const TARGETS: [&str; 4] = ["kubernetes", "docker", "compose", "argo"];
-        if !TARGETS.contains(&d.target.name.as_str()) {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_CHOICE,
-                format!("`{}` is not a deployment target", d.target.name),
-            )
-            .with_label(file, d.target.span, "unknown target");
-            diag = match did_you_mean(&d.target.name, TARGETS) {
-                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
-                None => diag.with_help("the targets are: kubernetes, docker, compose, argo"),
-            };
-            self.diags.push(diag);
-        }
+        self.known_word(file, &d.target, &TARGETS, "deployment", "target");
         let mut model = None;
         let mut tags = Tags::new();
         match d.body.field("model") {

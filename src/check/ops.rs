@@ -17,6 +17,19 @@ pub(super) struct StepCtx<'a> {
     pub block: &'a str,
 }
 
+impl StepCtx<'_> {
+    /// Where a step's expressions are typed: the columns before the step.
+    fn scope<'s>(&self, schema: &'s Schema, removed: &'s Removed) -> Scope<'s> {
+        Scope {
+            module: self.module,
+            file: self.file,
+            schema,
+            removed,
+            expectations: false,
+        }
+    }
+}
+
 impl Checker<'_> {
     /// Applies one step; returns whether it is fitted on the rows it sees.
     pub(super) fn apply_step(
@@ -287,17 +300,13 @@ impl Checker<'_> {
                 }
             }
             "rename" => {
-                for arg in &positional {
-                    let d = self
-                        .bad_args(
-                            ctx,
-                            arg.span,
-                            "`rename` takes `new = old` pairs".into(),
-                            "expected `new = old`",
-                        )
-                        .with_help("write `rename(annual_income = income)`");
-                    self.diags.push(d);
-                }
+                self.only_pairs(
+                    ctx,
+                    &positional,
+                    "rename",
+                    "new = old",
+                    "annual_income = income",
+                );
                 // Applied after the loop: every pair sees the columns
                 // removed before this step, not those of earlier pairs.
                 let mut renamed = Vec::new();
@@ -316,13 +325,7 @@ impl Checker<'_> {
                         continue;
                     };
                     if schema.get(&old.name).is_none() {
-                        let scope = Scope {
-                            module: ctx.module,
-                            file: ctx.file,
-                            schema,
-                            removed,
-                            expectations: false,
-                        };
+                        let scope = ctx.scope(schema, removed);
                         self.unknown_column(
                             &scope,
                             old,
@@ -357,13 +360,7 @@ impl Checker<'_> {
                     self.diags.push(d);
                 }
                 for arg in positional {
-                    let scope = Scope {
-                        module: ctx.module,
-                        file: ctx.file,
-                        schema,
-                        removed,
-                        expectations: false,
-                    };
+                    let scope = ctx.scope(schema, removed);
                     let t = self.type_expr(&scope, &arg.value);
                     if let Some(ty) = &t.ty {
                         if *ty != ColumnType::Bool {
@@ -383,28 +380,18 @@ impl Checker<'_> {
                 }
             }
             "derive" => {
-                for arg in &positional {
-                    let d = self
-                        .bad_args(
-                            ctx,
-                            arg.span,
-                            "`derive` takes `name = expression` pairs".into(),
-                            "expected `name = expression`",
-                        )
-                        .with_help("write `derive(ratio = debt / income)`");
-                    self.diags.push(d);
-                }
+                self.only_pairs(
+                    ctx,
+                    &positional,
+                    "derive",
+                    "name = expression",
+                    "ratio = debt / income",
+                );
                 // As for `rename`: expressions see the removals before this step.
                 let mut derived = Vec::new();
                 for arg in &named {
                     let Some(new) = &arg.name else { continue };
-                    let scope = Scope {
-                        module: ctx.module,
-                        file: ctx.file,
-                        schema,
-                        removed,
-                        expectations: false,
-                    };
+                    let scope = ctx.scope(schema, removed);
                     let t = self.type_expr(&scope, &arg.value);
                     if schema.get(&new.name).is_some() {
                         self.duplicate_column(ctx, new, "derive a column with a new name");
@@ -484,6 +471,28 @@ impl Checker<'_> {
             _ => {}
         }
         fitted
+    }
+
+    /// `rename` and `derive` take only `name = value` pairs.
+    fn only_pairs(
+        &mut self,
+        ctx: &StepCtx,
+        positional: &[&ast::Arg],
+        op: &str,
+        pair: &str,
+        example: &str,
+    ) {
+        for arg in positional {
+            let d = self
+                .bad_args(
+                    ctx,
+                    arg.span,
+                    format!("`{op}` takes `{pair}` pairs"),
+                    &format!("expected `{pair}`"),
+                )
+                .with_help(format!("write `{op}({example})`"));
+            self.diags.push(d);
+        }
     }
 
     fn bad_args(
@@ -580,13 +589,7 @@ impl Checker<'_> {
                 continue;
             };
             if schema.get(&id.name).is_none() {
-                let scope = Scope {
-                    module: ctx.module,
-                    file: ctx.file,
-                    schema,
-                    removed,
-                    expectations: false,
-                };
+                let scope = ctx.scope(schema, removed);
                 self.unknown_column(&scope, id, &format!("at this step of `{}`", ctx.block));
                 continue;
             }
