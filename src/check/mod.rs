@@ -301,7 +301,11 @@ impl<'r> Checker<'r> {
                     p.ty.span,
                     format!("`{}` is declared {ty} here", p.name.name),
                 )
-                .with_help(format!("give a {ty}, e.g. {}", example(ty))),
+                .with_help(format!(
+                    "for example `--param {}={}`",
+                    p.name.name,
+                    example(ty)
+                )),
             );
         }
         value
@@ -635,13 +639,13 @@ impl<'r> Checker<'r> {
 
 fn example(ty: &ValueType) -> &'static str {
     match ty {
-        ValueType::Int => "`7`",
-        ValueType::Float => "`0.5`",
-        ValueType::Bool => "`true`",
-        ValueType::Str => "`text`",
-        ValueType::Duration => "`200ms`",
-        ValueType::Quantity => "`512Mi`",
-        ValueType::Percent => "`70%`",
-        ValueType::List(_) => "`[1, 2]`",
+        ValueType::Int => "7",
+        ValueType::Float => "0.5",
+        ValueType::Bool => "true",
+        ValueType::Str => "text",
+        ValueType::Duration => "200ms",
+        ValueType::Quantity => "512Mi",
+        ValueType::Percent => "70%",
+        ValueType::List(_) => "[1,2]",
     }
 }
