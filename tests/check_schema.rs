@@ -192,3 +192,50 @@ fn catalog_blocks_are_refused_outside_the_stdlib() {
         assert_eq!(codes, expected, "{name} as a user's file");
     }
 }
+
+/// The column kind each operation takes is the catalogue's
+/// (`stdlib/catalog/operations.mlp`): every operation is applied to a
+/// column of each kind, and refuses exactly the kinds its entry excludes.
+#[test]
+fn operations_take_the_column_kinds_of_the_catalogue() {
+    use mlp::check::catalog::{self, Columns};
+    let catalog = catalog::parse().expect("the shipped catalogue");
+    // Named arguments some operations need, valid for any column.
+    let extra = |op: &str| match op {
+        "impute" => ", strategy = mode",
+        "clip" => ", lo = 0, hi = 1",
+        "bucketize" => ", bounds = [1, 2]",
+        _ => "",
+    };
+    let mut checked = 0;
+    for op in &catalog.operations {
+        if op.columns == Columns::None {
+            continue;
+        }
+        for (column, kind) in [("n", "numeric"), ("e", "enum"), ("s", "str")] {
+            let args = if op.name == "cast" {
+                format!("{column}, float")
+            } else {
+                format!("{column}{}", extra(&op.name))
+            };
+            let text = format!(
+                "source t: csv {{\n  path = \"t.csv\"\n  schema {{ n: float, e: enum(\"a\", \"b\"), s: str }}\n}}\n\
+                 transform u = t | {}({args})\n",
+                op.name
+            );
+            let (_, codes) = run(&text);
+            let accepted = match op.columns {
+                Columns::Numeric => kind == "numeric",
+                Columns::Enum => kind == "enum",
+                _ => true,
+            };
+            let refused = codes.iter().any(|c| c == "MLP2009");
+            assert_eq!(!refused, accepted, "{}({args}): {codes:?}", op.name);
+            if accepted {
+                assert!(codes.is_empty(), "{}({args}): {codes:?}", op.name);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} operation and column pairs");
+}

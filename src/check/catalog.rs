@@ -56,9 +56,20 @@ pub enum Fitted {
     UnlessConstant,
 }
 
+/// What the positional column arguments of an operation must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Columns {
+    /// No column list (`filter`, `derive`, `join`, ...).
+    None,
+    Any,
+    Numeric,
+    Enum,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Operation {
     pub name: String,
+    pub columns: Columns,
     pub fitted: Fitted,
     /// The named arguments it accepts; `None` when any name is accepted
     /// (`derive`, `rename`).
@@ -139,8 +150,16 @@ pub fn parse() -> Result<Catalog, String> {
             Some(names) => Some(names),
             None => Some(Vec::new()),
         };
+        let columns = match word(&entry.body, "columns").as_deref() {
+            Some("none") => Columns::None,
+            Some("any") => Columns::Any,
+            Some("numeric") => Columns::Numeric,
+            Some("enum") => Columns::Enum,
+            _ => return Err(format!("operation `{}`: bad columns", entry.name.name)),
+        };
         catalog.operations.push(Operation {
             name: entry.name.name.clone(),
+            columns,
             fitted,
             named,
         });
@@ -248,6 +267,14 @@ mod tests {
         assert_eq!(
             catalog.operation("impute").map(|o| o.fitted),
             Some(Fitted::UnlessConstant)
+        );
+        assert_eq!(
+            catalog.operation("log").map(|o| o.columns),
+            Some(Columns::Numeric)
+        );
+        assert_eq!(
+            catalog.operation("one_hot").map(|o| o.columns),
+            Some(Columns::Enum)
         );
         assert_eq!(
             catalog.operation("derive").map(|o| o.named.is_none()),

@@ -1,7 +1,7 @@
 //! Schema propagation: each table operation as a function from the schema
 //! before the step to the schema after it.
 
-use super::catalog::Fitted;
+use super::catalog::{Columns, Fitted};
 use super::expr::{Removal, Removed, Scope};
 use super::types::{Column, ColumnType, Schema};
 use super::{Checker, TableFacts};
@@ -63,6 +63,7 @@ impl Checker<'_> {
             return false;
         };
         let fitted_kind = op.fitted;
+        let column_kind = op.columns;
         let accepted = op.named.clone();
         let args: &[ast::Arg] = step.args.as_deref().unwrap_or(&[]);
         let positional: Vec<&ast::Arg> = args.iter().filter(|a| a.name.is_none()).collect();
@@ -101,9 +102,9 @@ impl Checker<'_> {
         };
         let mut fitted = fitted_kind == Fitted::Always;
         match name {
-            "select" | "drop" | "dedupe" | "one_hot" | "standardize" | "min_max" | "log"
-            | "clip" | "bucketize" | "impute" | "cast" => {
+            _ if column_kind != Columns::None => {
                 let columns = self.column_args(ctx, step, name, &positional, schema, removed);
+                let columns = self.of_column_kind(ctx, step, column_kind, columns, schema);
                 match name {
                     "select" => {
                         let keep: Vec<Column> = columns
@@ -133,7 +134,6 @@ impl Checker<'_> {
                             };
                             let col = schema.columns[pos].clone();
                             let ColumnType::Enum(variants) = &col.ty else {
-                                self.column_type(ctx, step, &col, "one_hot needs an enum column", "only enum columns are one-hot encoded: use `bucketize` for numbers");
                                 continue;
                             };
                             let tags = col.tags.derived();
@@ -163,26 +163,6 @@ impl Checker<'_> {
                             let Some(col) = schema.get_mut(c) else {
                                 continue;
                             };
-                            if !col.ty.is_numeric() {
-                                let col = col.clone();
-                                let help = match &col.ty {
-                                    ColumnType::Enum(_) => {
-                                        format!("`{c}` is an enum: add `one_hot({c})` instead")
-                                    }
-                                    _ => format!(
-                                        "`{c}` is {}: `cast` it to a number first",
-                                        col.ty.word()
-                                    ),
-                                };
-                                self.column_type(
-                                    ctx,
-                                    step,
-                                    &col,
-                                    &format!("`{name}` needs a numeric column"),
-                                    &help,
-                                );
-                                continue;
-                            }
                             if col.nullable && matches!(name, "standardize" | "min_max") {
                                 let col = col.clone();
                                 self.column_type(ctx, step, &col, &format!("`{name}` needs a column without nulls"), &format!("`{c}` is nullable: add `impute({c}, strategy = median)` before this step"));
@@ -549,6 +529,49 @@ impl Checker<'_> {
     }
 
     /// Positional column arguments: names of existing columns.
+    /// The columns of `columns` that are of the kind the catalogue gives
+    /// for the operation; each other one is reported.
+    fn of_column_kind(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        kind: Columns,
+        columns: Vec<String>,
+        schema: &Schema,
+    ) -> Vec<String> {
+        let name = step.name.name.as_str();
+        let mut kept = Vec::with_capacity(columns.len());
+        for c in columns {
+            let Some(col) = schema.get(&c) else { continue };
+            let wrong = match kind {
+                Columns::Numeric if !col.ty.is_numeric() => Some((
+                    "numeric",
+                    match &col.ty {
+                        ColumnType::Enum(_) => {
+                            format!("`{c}` is an enum: add `one_hot({c})` instead")
+                        }
+                        ty => format!("`{c}` is {}: `cast` it to a number first", ty.word()),
+                    },
+                )),
+                Columns::Enum if !matches!(col.ty, ColumnType::Enum(_)) => Some((
+                    "enum",
+                    "only enum columns have a known set of values: use `bucketize` for numbers"
+                        .to_string(),
+                )),
+                _ => None,
+            };
+            match wrong {
+                Some((needed, help)) => {
+                    let col = col.clone();
+                    let message = format!("`{name}` needs {} {needed} column", article(needed));
+                    self.column_type(ctx, step, &col, &message, &help);
+                }
+                None => kept.push(c),
+            }
+        }
+        kept
+    }
+
     fn column_args(
         &mut self,
         ctx: &StepCtx,
@@ -826,5 +849,13 @@ impl Checker<'_> {
         table: &super::program::TableRef,
     ) -> Option<&std::rc::Rc<TableFacts>> {
         table.id.and_then(|id| self.tables.get(&id))
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
