@@ -250,6 +250,23 @@ fn svm_learns_a_binary_problem_with_both_kernels() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("binary"), "{err}");
+
+    // Too many rows for the n × n kernel: refused before it is built.
+    let rows = 20_000;
+    let x = Array2::<f64>::zeros((rows, 1));
+    let y: Vec<usize> = (0..rows).map(|i| i % 2).collect();
+    let names = ["no".to_string(), "yes".to_string()];
+    let target = Target::Classes {
+        y: &y,
+        names: &names,
+    };
+    let err = train(Algorithm::Svm, &Hyper::new(), x.view(), target, 0).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, ModelError::Training { .. }), "{err:?}");
+    assert!(
+        message.contains("20000 training rows") && message.contains("sample("),
+        "{message}"
+    );
 }
 
 #[test]

@@ -748,6 +748,7 @@ pub fn train(
                 )));
             }
             classes = names.to_vec();
+            svm_fits_in_memory(x.nrows())?;
             let c = reader.non_negative("c", 1.0, true)?;
             let eps = reader.non_negative("eps", 1e-3, true)?;
             let params = Svm::<f64, bool>::params().pos_neg_weights(c, c).eps(eps);
@@ -932,6 +933,29 @@ fn cholesky_solve(mut a: Array2<f64>, mut b: Array1<f64>) -> Result<Array1<f64>,
         b[i] = s / a[[i, i]];
     }
     Ok(b)
+}
+
+/// linfa-svm keeps the whole `n × n` kernel matrix in memory (8 bytes a
+/// cell): past a few tens of thousands of rows that is more memory than a
+/// machine has, and the process would be killed without a word. Refused
+/// beforehand, with what to do instead.
+fn svm_fits_in_memory(rows: usize) -> Result<(), ModelError> {
+    const KERNEL_BUDGET: f64 = 2.0 * (1u64 << 30) as f64;
+    let needed = (rows as f64) * (rows as f64) * 8.0;
+    if needed <= KERNEL_BUDGET {
+        return Ok(());
+    }
+    let max_rows = (KERNEL_BUDGET / 8.0).sqrt() as usize;
+    Err(ModelError::Training {
+        algorithm: Algorithm::Svm,
+        message: format!(
+            "svm keeps an n × n kernel matrix in memory: {rows} training rows would need \
+             {:.1} GiB (the limit is 2 GiB, {max_rows} rows); train it on a sample \
+             (`| sample(n = 10000, seed = 1)` in a transform of the training part) \
+             or use logistic_regression",
+            needed / (1u64 << 30) as f64
+        ),
+    })
 }
 
 /// scikit-learn's `gamma = "scale"` as linfa's kernel width:
