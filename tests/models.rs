@@ -146,10 +146,7 @@ fn logistic_regression_learns_iris_multinomial_and_binary() {
     assert_eq!(coefficients.weights[0].len(), 4);
 
     let binary = iris_binary();
-    let h = hyper(&[
-        ("l2", HyperValue::Float(0.1)),
-        ("tolerance", HyperValue::Int(1)),
-    ]);
+    let h = hyper(&[("l2", HyperValue::Float(0.1))]);
     assert!(train_accuracy(Algorithm::LogisticRegression, &h, &binary) >= 0.9);
     let model = train(
         Algorithm::LogisticRegression,
