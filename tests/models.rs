@@ -160,6 +160,42 @@ fn logistic_regression_learns_iris_multinomial_and_binary() {
     assert_eq!(model.coefficients().unwrap().weights.len(), 1);
 }
 
+/// The runner hands logistic regression a column-major matrix (faster to
+/// train on); the layout must not change the model.
+#[test]
+fn logistic_regression_does_not_depend_on_the_matrix_layout() {
+    use ndarray::ShapeBuilder;
+    let data = iris();
+    let mut columns = Array2::<f64>::zeros(data.x.raw_dim().f());
+    columns.assign(&data.x);
+    assert!(columns.t().is_standard_layout());
+    let h = Hyper::new();
+    let rows = train(
+        Algorithm::LogisticRegression,
+        &h,
+        data.x.view(),
+        data.target(),
+        0,
+    )
+    .unwrap();
+    let cols = train(
+        Algorithm::LogisticRegression,
+        &h,
+        columns.view(),
+        data.target(),
+        0,
+    )
+    .unwrap();
+    let (a, b) = (rows.coefficients().unwrap(), cols.coefficients().unwrap());
+    for (wa, wb) in a.weights.iter().flatten().zip(b.weights.iter().flatten()) {
+        assert!((wa - wb).abs() <= 1e-9 * wa.abs().max(1.0), "{wa} vs {wb}");
+    }
+    assert_eq!(
+        classes_of(&rows, data.x.view()),
+        classes_of(&cols, columns.view())
+    );
+}
+
 #[test]
 fn binary_logistic_regression_scores_the_second_class() {
     // Class 1 is the minority here, so linfa's internal "positive" class is

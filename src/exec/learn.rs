@@ -9,13 +9,18 @@ use super::models::{
 use super::report::{roc_points, Confusion, Weights};
 use crate::check::types::Value;
 use crate::check::{Block, ModelInfo, TableRef};
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
 /// The feature columns as a row-major matrix. polars uses ndarray 0.17 and
 /// linfa 0.16, so the values are copied once, here, into a `Vec<f64>`.
-fn features(frame: &DataFrame, columns: &[String]) -> Result<Array2<f64>, String> {
+/// The feature matrix, row-major or (`column_major`) column-major.
+fn features(
+    frame: &DataFrame,
+    columns: &[String],
+    column_major: bool,
+) -> Result<Array2<f64>, String> {
     let rows = frame.height();
     let mut values = vec![0.0f64; rows * columns.len()];
     for (j, name) in columns.iter().enumerate() {
@@ -34,11 +39,26 @@ fn features(frame: &DataFrame, columns: &[String]) -> Result<Array2<f64>, String
                 floats.null_count()
             ));
         }
-        for (i, v) in floats.into_no_null_iter().enumerate() {
-            values[i * columns.len() + j] = v;
+        if column_major {
+            for (slot, v) in values[j * rows..(j + 1) * rows]
+                .iter_mut()
+                .zip(floats.into_no_null_iter())
+            {
+                *slot = v;
+            }
+        } else {
+            for (i, v) in floats.into_no_null_iter().enumerate() {
+                values[i * columns.len() + j] = v;
+            }
         }
     }
-    Array2::from_shape_vec((rows, columns.len()), values).map_err(|e| e.to_string())
+    let shape = (rows, columns.len());
+    let matrix = if column_major {
+        Array2::from_shape_vec(shape.f(), values)
+    } else {
+        Array2::from_shape_vec(shape, values)
+    };
+    matrix.map_err(|e| e.to_string())
 }
 
 /// The target column's values as text: enum and string values as they
@@ -79,7 +99,7 @@ fn class_indices(
 }
 
 fn numbers(frame: &DataFrame, target: &str) -> Result<Vec<f64>, String> {
-    let matrix = features(frame, &[target.to_string()])?;
+    let matrix = features(frame, &[target.to_string()], false)?;
     Ok(matrix.into_raw_vec_and_offset().0)
 }
 
@@ -141,7 +161,7 @@ pub fn train(
 ) -> Result<ModelArtifact, String> {
     let algorithm = Algorithm::from_name(&info.algorithm)
         .ok_or_else(|| format!("unknown algorithm `{}`", info.algorithm))?;
-    let x = features(frame, &info.features)?;
+    let x = features(frame, &info.features, algorithm.trains_on_columns())?;
     let hyper = hyper(info, params);
     let classes = classes_of(info);
     let trained = match algorithm.kind() {
@@ -225,7 +245,7 @@ pub fn evaluate(
     wanted: &[String],
 ) -> Result<Evaluation, String> {
     let model = TrainedModel::from_json(&artifact.model.to_string()).map_err(|e| e.to_string())?;
-    let x = features(frame, &artifact.features)?;
+    let x = features(frame, &artifact.features, false)?;
     let prediction = model.predict(x.view()).map_err(|e| e.to_string())?;
     let mut evaluation = Evaluation {
         name: artifact.name.clone(),
