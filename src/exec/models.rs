@@ -149,13 +149,17 @@ impl Algorithm {
     }
 
     /// Whether training reads the feature matrix column by column
-    /// (`xᵀ · r` in logistic regression's gradient), so that it is fastest
-    /// stored column-major. ndarray without BLAS multiplies a matrix and a
+    /// (`xᵀ · r` in logistic regression's gradient, one column at a time in
+    /// the coordinate descent of lasso and elastic_net), so that it is
+    /// fastest stored column-major. ndarray without BLAS multiplies a matrix and a
     /// vector row by row: on a row-major matrix the rows of `xᵀ` are
     /// strided columns, and each L-BFGS step read the whole table once per
     /// feature, a cache line per value.
     pub fn trains_on_columns(self) -> bool {
-        matches!(self, Algorithm::LogisticRegression)
+        matches!(
+            self,
+            Algorithm::LogisticRegression | Algorithm::Lasso | Algorithm::ElasticNet
+        )
     }
 
     pub fn kind(self) -> ModelKind {
