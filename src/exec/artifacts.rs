@@ -91,6 +91,7 @@ fn parquet(frame: &DataFrame) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     let mut copy = frame.clone();
     ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Lz4Raw)
         .finish(&mut copy)
         .map_err(|e| format!("cannot write the table: {e}"))?;
     Ok(bytes)
