@@ -58,6 +58,15 @@ pub fn hash_bytes(bytes: &[u8]) -> String {
     short(blake3::hash(bytes))
 }
 
+/// The hash of what a writer puts into `hasher` (written, never buffered).
+pub fn hash_written(
+    write: impl FnOnce(&mut blake3::Hasher) -> Result<(), String>,
+) -> Result<String, String> {
+    let mut hasher = blake3::Hasher::new();
+    write(&mut hasher)?;
+    Ok(short(hasher.finalize()))
+}
+
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(std::fs::File::open(path)?)?;
