@@ -1,9 +1,9 @@
 //! The content-addressed stage cache under `.mlp/cache/`.
 //!
-//! A stage's key hashes the mlp version and cache layout, its definition, its inputs' keys
-//! and the bytes of the files it reads. An entry is a folder named by the
-//! key, written under a temporary name and renamed into place, so a run
-//! killed at any moment leaves either a whole entry or none.
+//! A stage's key hashes the mlp version and cache layout, its definition,
+//! its inputs' keys and the bytes of the files it reads. An entry is a
+//! folder named by the key, written under a temporary name and renamed into
+//! place, so a run killed at any moment leaves either a whole entry or none.
 //!
 //! Beside the entries, `.mlp/state/` records the parts of each stage's last
 //! key, so that `mlp plan` can say *why* a stage will run.

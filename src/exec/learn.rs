@@ -13,9 +13,10 @@ use ndarray::{Array2, ShapeBuilder};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
-/// The feature columns as a row-major matrix. polars uses ndarray 0.17 and
-/// linfa 0.16, so the values are copied once, here, into a `Vec<f64>`.
-/// The feature matrix, row-major or (`column_major`) column-major.
+/// The feature columns as a matrix, row-major or (`column_major`, for the
+/// algorithms that train column by column) column-major. polars uses
+/// ndarray 0.17 and linfa 0.16, so the values are copied once, here, into a
+/// `Vec<f64>`.
 fn features(
     frame: &DataFrame,
     columns: &[String],

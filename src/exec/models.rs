@@ -148,13 +148,13 @@ impl Algorithm {
         Algorithm::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    /// Whether training reads the feature matrix column by column
-    /// (`xᵀ · r` in logistic regression's gradient, one column at a time in
-    /// the coordinate descent of lasso and elastic_net and in the decision
-    /// tree's split search), so that it is fastest stored column-major. ndarray without BLAS multiplies a matrix and a
-    /// vector row by row: on a row-major matrix the rows of `xᵀ` are
-    /// strided columns, and each L-BFGS step read the whole table once per
-    /// feature, a cache line per value.
+    /// Whether training reads the feature matrix column by column, so that
+    /// it is fastest stored column-major: `xᵀ · r` in logistic regression's
+    /// gradient (ndarray without BLAS multiplies a matrix and a vector row
+    /// by row, and the rows of `xᵀ` are then contiguous), one column at a
+    /// time in the coordinate descent of lasso and elastic_net and in the
+    /// decision tree's split search. On a row-major matrix each of those
+    /// reads takes a cache line per value.
     pub fn trains_on_columns(self) -> bool {
         matches!(
             self,
