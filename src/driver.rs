@@ -1,10 +1,11 @@
 //! The driver: reads files from disk and runs the phases on them. The phases
 //! themselves never touch the filesystem.
 
-use crate::diagnostics::{self, Diagnostic};
-use crate::files::io_words;
+use crate::diagnostics::{self, codes, Diagnostic};
+use crate::files::{io_words, Confinement, DataFiles, PathProblem};
 use crate::source::{FileId, SourceMap};
 use crate::syntax::{self, ast};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -128,13 +129,28 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoError> {
     crate::files::write_atomic(path, contents).map_err(|e| IoError::new(path, io_words(&e)))
 }
 
-/// Reads local modules from disk for the resolver.
-pub struct FsLoader;
+/// Reads local modules from disk for the resolver, never outside the root.
+pub struct FsLoader<'a> {
+    pub confinement: &'a Confinement,
+}
 
-impl crate::resolve::Loader for FsLoader {
+impl crate::resolve::Loader for FsLoader<'_> {
     fn read(&self, path: &Path) -> Result<String, String> {
         read_source(path).map_err(|e| e.message)
     }
+
+    fn inside_root(&self, path: &Path) -> bool {
+        self.confinement.contains(path)
+    }
+}
+
+/// Where a compilation may read: the project root (the entry file's folder
+/// unless `--root` names another), and whether data files may lie outside
+/// it (`--allow-outside-root`).
+#[derive(Clone, Debug, Default)]
+pub struct Access {
+    pub root: Option<PathBuf>,
+    pub allow_outside_root: bool,
 }
 
 /// One checked project: an entry file, the modules it uses, the semantic
@@ -146,6 +162,12 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// Bad `--param` / `--env` overrides: exit code 2.
     pub usage_errors: Vec<String>,
+    /// The folder of the entry file: `.mlp/` (cache and runs) lives in it.
+    pub project_dir: PathBuf,
+    pub confinement: Confinement,
+    /// The data files of each source block (by index in `program.blocks`),
+    /// resolved against the folder of the file that declares the source.
+    pub data_files: DataFiles,
 }
 
 impl Compilation {
@@ -174,15 +196,30 @@ pub fn entries(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
 }
 
 /// Runs the whole front end on one entry file: parse, resolve (loading the
-/// modules it uses, never outside the entry's folder), check.
-pub fn compile(entry: &Path, options: &crate::check::Options) -> Result<Compilation, IoError> {
+/// modules it uses, never outside the project root), check, and find the
+/// data files of every source (never outside the root, unless allowed).
+pub fn compile(
+    entry: &Path,
+    options: &crate::check::Options,
+    access: &Access,
+) -> Result<Compilation, IoError> {
     let text = read_source(entry)?;
-    let root = entry.parent().map(Path::to_path_buf).unwrap_or_default();
+    let project_dir = entry
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let (root, confinement) = project_root(&project_dir, access)?;
     let mut sources = SourceMap::new();
-    let resolved = crate::resolve::resolve(entry, text, &root, &FsLoader, &mut sources);
+    let loader = FsLoader {
+        confinement: &confinement,
+    };
+    let resolved = crate::resolve::resolve(entry, text, &root, &loader, &mut sources);
     let checked = crate::check::check(&resolved, &sources, options);
     let mut all = resolved.diagnostics.clone();
     all.extend(checked.diagnostics);
+    let (data_files, path_diagnostics) =
+        data_files(&resolved, &checked.program, &sources, &confinement);
+    all.extend(path_diagnostics);
     // Names and types are only reported once every file parses: a broken
     // block would otherwise show up again as unknown names downstream.
     let syntax_broken = all
@@ -198,7 +235,98 @@ pub fn compile(entry: &Path, options: &crate::check::Options) -> Result<Compilat
         program: checked.program,
         diagnostics: all,
         usage_errors: checked.usage_errors,
+        project_dir,
+        confinement,
+        data_files,
     })
+}
+
+/// The project root as the resolver compares paths (in the terms of the
+/// entry's path, so that `examples/credit/main.mlp` has the root
+/// `examples/credit`), and the confinement to its real location.
+fn project_root(project_dir: &Path, access: &Access) -> Result<(PathBuf, Confinement), IoError> {
+    let confine = |dir: &Path| {
+        Confinement::new(dir, access.allow_outside_root)
+            .map_err(|e| IoError::new(dir, io_words(&e)))
+    };
+    let Some(root) = &access.root else {
+        return Ok((project_dir.to_path_buf(), confine(project_dir)?));
+    };
+    let confinement = confine(root)?;
+    let real_dir =
+        std::fs::canonicalize(project_dir).map_err(|e| IoError::new(project_dir, io_words(&e)))?;
+    let Ok(below) = real_dir.strip_prefix(confinement.root()) else {
+        return Err(IoError::new(
+            root,
+            format!(
+                "the pipeline's folder `{}` is not inside this --root",
+                project_dir.display()
+            ),
+        ));
+    };
+    let mut lexical = project_dir.to_path_buf();
+    for _ in below.components() {
+        lexical.push("..");
+    }
+    Ok((crate::files::normalize(&lexical), confinement))
+}
+
+/// The data files of every source block, and a diagnostic (at the `path`
+/// field) for each path that leaves the project root.
+fn data_files(
+    resolved: &crate::resolve::Resolved,
+    program: &crate::check::Program,
+    sources: &SourceMap,
+    confinement: &Confinement,
+) -> (DataFiles, Vec<Diagnostic>) {
+    use crate::check::types::Value;
+    let mut files = HashMap::new();
+    let mut found = Vec::new();
+    for (index, block) in program.blocks.iter().enumerate() {
+        if !matches!(block.info, crate::check::BlockInfo::Source(_)) {
+            continue;
+        }
+        let Some(Value::Str(pattern)) = block.fields.get("path") else {
+            continue;
+        };
+        let module = resolved.module(block.id.module);
+        if matches!(module.origin, crate::resolve::Origin::Std(_)) {
+            continue;
+        }
+        let declared_in = &sources.get(module.file).path;
+        let base = declared_in
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let result = confinement.data_files(base, pattern);
+        if let Err(PathProblem::Outside { path, through_link }) = &result {
+            let span = match &resolved.item(block.id).kind {
+                ast::ItemKind::Source(decl) => decl.body.field("path").map(|f| f.value.span),
+                _ => None,
+            }
+            .unwrap_or(block.span);
+            let label = if *through_link {
+                format!(
+                    "`{}` is a symbolic link that leads out of the project",
+                    path.display()
+                )
+            } else {
+                "this path leaves the project folder".to_string()
+            };
+            found.push(
+                Diagnostic::error(
+                    codes::DATA_OUTSIDE_ROOT,
+                    format!("the data of `{}` is outside the project", block.name),
+                )
+                .with_label(block.file, span, label)
+                .with_help(
+                    "mlp reads only inside the project folder (the folder of the entry file, or --root): move the data there, or pass --allow-outside-root to read it anyway",
+                ),
+            );
+        }
+        files.insert(index, result);
+    }
+    (files, found)
 }
 
 /// The graph of a checked program, ready to render with [`crate::graph`].

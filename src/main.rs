@@ -1,7 +1,7 @@
 //! The `mlp` command line. Only argument handling and exit codes live here;
 //! the work is done by the library's phases through `mlp::driver`.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use mlp::check::Options;
 use mlp::diagnostics::{self, render};
 use mlp::driver::{self, IoError, Session};
@@ -54,6 +54,27 @@ enum GraphFormat {
     Json,
 }
 
+/// Where a pipeline may read files.
+#[derive(Args)]
+struct AccessArgs {
+    /// The project root: no module or data file outside it is read
+    /// (default: the folder of the entry file)
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Let sources read data files outside the project root
+    #[arg(long)]
+    allow_outside_root: bool,
+}
+
+impl AccessArgs {
+    fn access(self) -> driver::Access {
+        driver::Access {
+            root: self.root,
+            allow_outside_root: self.allow_outside_root,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check `.mlp` files: a file, or a folder (its `main.mlp`, or every file)
@@ -72,6 +93,8 @@ enum Command {
         /// Apply an `env` overlay: `--env prod`
         #[arg(long)]
         env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Draw the dependency graph of a pipeline
     Graph {
@@ -85,6 +108,8 @@ enum Command {
         params: Vec<String>,
         #[arg(long)]
         env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Run a pipeline: load data, transform, train, evaluate; reuse cached stages
     Run {
@@ -112,6 +137,8 @@ enum Command {
         /// `json`: one event per line on stdout
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Show which stages `mlp run` would run, and why
     Plan {
@@ -126,6 +153,8 @@ enum Command {
         env: Option<String>,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
+        #[command(flatten)]
+        access: AccessArgs,
     },
     /// Format `.mlp` files in place
     Fmt {
@@ -139,7 +168,19 @@ enum Command {
     Explain { code: String },
 }
 
+/// Rust ignores SIGPIPE, so `mlp plan | head` would panic on the closed
+/// pipe; like other command-line tools, mlp ends quietly instead.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread exists;
+    // restoring a signal's default action has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -154,14 +195,17 @@ fn main() -> ExitCode {
             emit,
             params,
             env,
-        } => options(&params, env).and_then(|o| check(&paths, format, emit, &o)),
+            access,
+        } => options(&params, env).and_then(|o| check(&paths, format, emit, &o, &access.access())),
         Command::Graph {
             path,
             format,
             output,
             params,
             env,
-        } => options(&params, env).and_then(|o| graph(&path, format, output.as_deref(), &o)),
+            access,
+        } => options(&params, env)
+            .and_then(|o| graph(&path, format, output.as_deref(), &o, &access.access())),
         Command::Run {
             path,
             out,
@@ -172,6 +216,7 @@ fn main() -> ExitCode {
             env,
             quiet,
             format,
+            access,
         } => options(&params, env).and_then(|o| {
             let run_options = RunOptions {
                 force,
@@ -187,7 +232,7 @@ fn main() -> ExitCode {
                 }
                 (false, DiagnosticFormat::Human) => progress::Mode::Plain,
             };
-            run(&path, &o, &run_options, mode)
+            run(&path, &o, &access.access(), &run_options, mode)
         }),
         Command::Plan {
             path,
@@ -196,6 +241,7 @@ fn main() -> ExitCode {
             params,
             env,
             format,
+            access,
         } => options(&params, env).and_then(|o| {
             let run_options = RunOptions {
                 force,
@@ -203,7 +249,7 @@ fn main() -> ExitCode {
                 jobs: 1,
                 out: None,
             };
-            plan(&path, &o, &run_options, format)
+            plan(&path, &o, &access.access(), &run_options, format)
         }),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code } => explain(&code),
@@ -300,13 +346,14 @@ fn check(
     format: DiagnosticFormat,
     emit: Option<Emit>,
     options: &Options,
+    access: &driver::Access,
 ) -> Result<u8, IoError> {
     let mut failed = false;
     let mut irs = Vec::new();
     let mut json = Vec::new();
     let entries = driver::entries(paths)?;
     for entry in &entries {
-        let compilation = driver::compile(entry, options)?;
+        let compilation = driver::compile(entry, options, access)?;
         if usage_errors(&compilation) {
             return Ok(EXIT_USAGE);
         }
@@ -352,6 +399,7 @@ fn graph(
     format: GraphFormat,
     output: Option<&std::path::Path>,
     options: &Options,
+    access: &driver::Access,
 ) -> Result<u8, IoError> {
     let entries = driver::entries(&[path.to_path_buf()])?;
     let [entry] = entries.as_slice() else {
@@ -360,7 +408,7 @@ fn graph(
             "a graph is drawn for one pipeline: give a file, or a folder with a main.mlp",
         ));
     };
-    let compilation = driver::compile(entry, options)?;
+    let compilation = driver::compile(entry, options, access)?;
     report_all(
         &compilation.diagnostics,
         &compilation.sources,
@@ -393,6 +441,7 @@ fn default_jobs() -> usize {
 fn with_project(
     path: &std::path::Path,
     options: &Options,
+    access: &driver::Access,
     work: impl FnOnce(&Project) -> u8,
 ) -> Result<u8, IoError> {
     let entries = driver::entries(&[path.to_path_buf()])?;
@@ -402,7 +451,7 @@ fn with_project(
             "a run is of one pipeline: give a file, or a folder with a main.mlp",
         ));
     };
-    let compilation = driver::compile(entry, options)?;
+    let compilation = driver::compile(entry, options, access)?;
     if usage_errors(&compilation) {
         return Ok(EXIT_USAGE);
     }
@@ -418,30 +467,27 @@ fn with_project(
     Ok(work(&Project {
         resolved: &compilation.resolved,
         program: &compilation.program,
-        root: project_root(path),
+        root: compilation.project_dir.clone(),
+        data_files: &compilation.data_files,
     }))
-}
-
-/// The folder of the entry file: data paths are relative to it, `.mlp/` is in it.
-fn project_root(path: &std::path::Path) -> PathBuf {
-    let entry = if path.is_dir() {
-        path.join("main.mlp")
-    } else {
-        path.to_path_buf()
-    };
-    entry
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from)
 }
 
 fn run(
     path: &std::path::Path,
     options: &Options,
+    access: &driver::Access,
     run_options: &RunOptions,
     mode: progress::Mode,
 ) -> Result<u8, IoError> {
-    with_project(path, options, |project| {
+    // Refused before any work, so a wrong --out costs nothing; checked
+    // again just before the run is moved into place.
+    if let Some(out) = &run_options.out {
+        mlp::exec::artifacts::check_out_dir(out).map_err(|message| IoError {
+            path: out.clone(),
+            message,
+        })?;
+    }
+    with_project(path, options, access, |project| {
         let progress = progress::Progress::new(mode);
         let show = |event: &mlp::exec::run::Event| progress.event(event);
         run_and_report(project, run_options, &show)
@@ -488,10 +534,11 @@ fn run_and_report(
 fn plan(
     path: &std::path::Path,
     options: &Options,
+    access: &driver::Access,
     run_options: &RunOptions,
     format: DiagnosticFormat,
 ) -> Result<u8, IoError> {
-    with_project(path, options, |project| {
+    with_project(path, options, access, |project| {
         let plan = match mlp::exec::run::plan(project, run_options) {
             Ok(plan) => plan,
             Err(error) => {

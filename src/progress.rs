@@ -129,7 +129,11 @@ impl Progress {
                 self.line(format!("expect {mark} {source}: {expectation} ({detail})"));
             }
             Event::Gate(gate) => {
-                let mark = if gate.passed { "pass" } else { "FAIL" };
+                let mark = match (gate.evaluated, gate.passed) {
+                    (false, _) => "skip",
+                    (true, true) => "pass",
+                    (true, false) => "FAIL",
+                };
                 let value = gate
                     .value
                     .map(|v| format!("{v:.4}"))
@@ -146,6 +150,11 @@ impl Progress {
                 self.line(format!(
                     "gate   {mark} {}: {} [{}] value {value}, bound {bound}{why}",
                     gate.policy, gate.rule, gate.model
+                ));
+            }
+            Event::CacheDamaged { stage, detail } => {
+                self.line(format!(
+                    "warning: the cache entry of `{stage}` is damaged ({detail}): rebuilding it"
                 ));
             }
             Event::Finished { out, failed_gates } => {

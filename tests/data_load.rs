@@ -2,8 +2,9 @@
 //! every format, and the `expect` data tests.
 
 use mlp::check::types::{Column, ColumnType, Schema, Tags};
-use mlp::exec::data::{expand_glob, load, BadRows, DataError, Format, Loaded, SourceSpec};
+use mlp::exec::data::{load, BadRows, DataError, Format, Loaded, SourceSpec};
 use mlp::exec::expect::{check, CmpOp, Expectation};
+use mlp::files::{Confinement, PathProblem};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -198,11 +199,18 @@ fn missing_file_is_named() {
     let err = load_err(&csv("no_such.csv", people()));
     assert_eq!(err.file, fixture("no_such.csv"));
     assert_eq!(err.message, "no such file");
-    let err = match expand_glob(&fixtures(), "no_such.csv") {
-        Err(e) => e,
-        Ok(p) => panic!("found {p:?}"),
-    };
-    assert_eq!(err.file, fixture("no_such.csv"));
+    assert_eq!(
+        inside_fixtures().data_files(&fixtures(), "no_such.csv"),
+        Err(PathProblem::Other {
+            path: fixture("no_such.csv"),
+            message: "no such file".into()
+        })
+    );
+}
+
+/// Data files as the driver finds them: inside the fixtures folder.
+fn inside_fixtures() -> Confinement {
+    Confinement::new(&fixtures(), false).unwrap()
 }
 
 #[test]
@@ -400,16 +408,21 @@ fn header_false_takes_columns_in_schema_order() {
 
 #[test]
 fn glob_concatenates_files_in_order() {
-    let paths = expand_glob(&fixtures(), "part-*.csv").unwrap();
+    let paths = inside_fixtures()
+        .data_files(&fixtures(), "part-*.csv")
+        .unwrap();
     assert_eq!(paths, vec![fixture("part-1.csv"), fixture("part-2.csv")]);
     let f = load_ok(&spec(Format::Csv, paths, people())).frame;
     let ids: Vec<Option<i64>> = f.column("id").unwrap().i64().unwrap().iter().collect();
     assert_eq!(ids, vec![Some(1), Some(2), Some(3)]);
-    let err = match expand_glob(&fixtures(), "nothing-*.csv") {
-        Err(e) => e,
-        Ok(p) => panic!("found {p:?}"),
-    };
-    assert_eq!(err.message, "no file matches `nothing-*.csv`");
+    let err = inside_fixtures().data_files(&fixtures(), "nothing-*.csv");
+    assert_eq!(
+        err,
+        Err(PathProblem::Other {
+            path: fixtures().join("nothing-*.csv"),
+            message: "no file matches `nothing-*.csv`".into()
+        })
+    );
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -1,72 +1,16 @@
 //! `mlp run` and `mlp plan` end to end: the real binary on the examples and
 //! on small fixture pipelines, in temporary copies so runs do not share a cache.
 
+mod common;
+use common::{command as mlp, project, run, run_fixture as fixture, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn mlp() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mlp"));
-    command.env("NO_COLOR", "1");
-    command
-}
-
-/// A fresh temporary folder holding a copy of `from` (without its `.mlp/`).
-fn project(from: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "mlp-run-test-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy(from, &dir);
-    dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == ".mlp" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 fn example(name: &str) -> PathBuf {
     project(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples")
             .join(name),
-    )
-}
-
-fn fixture(name: &str) -> PathBuf {
-    project(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/run")
-            .join(name),
-    )
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    mlp().arg("run").arg(dir).args(args).output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
     )
 }
 

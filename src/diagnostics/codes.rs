@@ -48,6 +48,7 @@ pub const NAME_CLASH: Code = Code("MLP1007");
 pub const WRONG_BLOCK_KIND: Code = Code("MLP1008");
 pub const UNKNOWN_COLUMN: Code = Code("MLP1009");
 pub const UNKNOWN_MEMBER: Code = Code("MLP1010");
+pub const DATA_OUTSIDE_ROOT: Code = Code("MLP1011");
 pub const UNKNOWN_FIELD: Code = Code("MLP2001");
 pub const MISSING_FIELD: Code = Code("MLP2002");
 pub const TYPE_MISMATCH: Code = Code("MLP2003");
@@ -161,6 +162,11 @@ pub const ALL: &[CodeInfo] = &[
         code: UNKNOWN_MEMBER,
         title: "unknown member of a block",
         page: page!("MLP1010"),
+    },
+    CodeInfo {
+        code: DATA_OUTSIDE_ROOT,
+        title: "data path outside the project folder",
+        page: page!("MLP1011"),
     },
     CodeInfo {
         code: UNKNOWN_FIELD,

@@ -3,13 +3,13 @@
 //! written to a temporary name and renamed; a run's output folder is built
 //! beside its final place and renamed into it whole.
 
-use super::cache::{hash_bytes, MLP_VERSION};
+use super::cache::{hash_bytes, hash_file, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
 use super::report::{self, Confusion};
 use super::run::StageRecord;
-use crate::files::{io_words, temp_sibling, write_atomic};
+use crate::files::{io_words, sweep_stale_temps, temp_sibling, write_atomic};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -75,6 +75,14 @@ pub enum OutputView<'a> {
 pub struct Meta {
     pub rows: Option<usize>,
     pub output_hash: String,
+    /// Every file of the entry, checked by [`verify`] before it is trusted.
+    pub files: BTreeMap<String, FileSum>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub bytes: u64,
+    pub hash: String,
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -106,9 +114,13 @@ pub fn write_output(
     states: Option<&TransformRecord>,
     expectations: &[report::ExpectationResult],
 ) -> Result<Meta, String> {
-    let mut hashes = Vec::new();
+    let mut files = BTreeMap::new();
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), String> {
-        hashes.push(format!("{name}:{}", hash_bytes(&bytes)));
+        let sum = FileSum {
+            bytes: bytes.len() as u64,
+            hash: hash_bytes(&bytes),
+        };
+        files.insert(name.to_string(), sum);
         write(&dir.join(name), &bytes)
     };
     let rows = match output {
@@ -137,9 +149,14 @@ pub fn write_output(
     if !expectations.is_empty() {
         put("expectations.json", json(&expectations)?)?;
     }
+    let hashes: Vec<String> = files
+        .iter()
+        .map(|(name, sum)| format!("{name}:{}", sum.hash))
+        .collect();
     let meta = Meta {
         rows,
         output_hash: hash_bytes(hashes.join("\n").as_bytes()),
+        files,
     };
     write(&dir.join("meta.json"), &json(&meta)?)?;
     Ok(meta)
@@ -164,8 +181,31 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
     })
 }
 
-pub fn read_meta(dir: &Path) -> Result<Meta, String> {
-    read_json(&dir.join("meta.json"))
+/// The entry's `meta.json`, once every file it lists has the recorded size
+/// and hash: a damaged or truncated entry is never read as a result.
+pub fn verify(dir: &Path) -> Result<Meta, String> {
+    let meta: Meta = read_json(&dir.join("meta.json"))?;
+    for (name, sum) in &meta.files {
+        let path = dir.join(name);
+        let bytes = std::fs::metadata(&path)
+            .map_err(|e| format!("{}: {}", path.display(), io_words(&e)))?
+            .len();
+        if bytes != sum.bytes {
+            return Err(format!(
+                "{} has {bytes} bytes, {} were written",
+                path.display(),
+                sum.bytes
+            ));
+        }
+        let hash = hash_file(&path).map_err(|e| format!("{}: {}", path.display(), io_words(&e)))?;
+        if hash != sum.hash {
+            return Err(format!(
+                "{} does not have the content that was written",
+                path.display()
+            ));
+        }
+    }
+    Ok(meta)
 }
 
 pub fn read_model(dir: &Path) -> Result<ModelArtifact, String> {
@@ -193,12 +233,21 @@ pub fn read_states(dir: &Path) -> Result<TransformRecord, String> {
 fn read_parquet(path: &Path) -> Result<DataFrame, String> {
     let file = std::fs::File::open(path)
         .map_err(|e| format!("cache entry {}: {}", path.display(), io_words(&e)))?;
-    ParquetReader::new(file).finish().map_err(|e| {
+    let mut frame = ParquetReader::new(file).finish().map_err(|e| {
         format!(
             "cache entry {} is damaged: {e} (run with --force)",
             path.display()
         )
-    })
+    })?;
+    canonical_chunks(&mut frame);
+    Ok(frame)
+}
+
+/// One chunk per column, whether a table comes from memory or from the
+/// cache: polars sums chunk by chunk, so the same rows in other chunks
+/// would give other last digits.
+pub fn canonical_chunks(frame: &mut DataFrame) {
+    frame.rechunk_mut_par();
 }
 
 pub fn read_table(dir: &Path, part: Option<&str>) -> Result<DataFrame, String> {
@@ -210,19 +259,17 @@ pub fn read_table(dir: &Path, part: Option<&str>) -> Result<DataFrame, String> {
 
 /// The parts of a split entry, or `None` when the entry holds one table.
 pub fn read_parts(dir: &Path) -> Result<Option<BTreeMap<String, DataFrame>>, String> {
-    if dir.join("table.parquet").is_file() {
+    let meta: Meta = read_json(&dir.join("meta.json"))?;
+    if meta.files.contains_key("table.parquet") {
         return Ok(None);
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cache entry {}: {}", dir.display(), io_words(&e)))?;
     let mut parts = BTreeMap::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
+    for name in meta.files.keys() {
         if let Some(part) = name
             .strip_prefix(PART_PREFIX)
             .and_then(|n| n.strip_suffix(".parquet"))
         {
-            parts.insert(part.to_string(), read_parquet(&entry.path())?);
+            parts.insert(part.to_string(), read_parquet(&dir.join(name))?);
         }
     }
     Ok(Some(parts))
@@ -248,17 +295,83 @@ struct MetricsFile<'a> {
     confusion_matrices: BTreeMap<String, &'a Confusion>,
 }
 
+/// The mark in `run.json` that says mlp wrote the folder, so that a later
+/// `--out` onto it may replace it.
+pub const RUN_FORMAT: &str = "mlp-run/1";
+
+/// What mlp writes into a run folder, and nothing else.
+const RUN_FILES: &[&str] = &["metrics.json", "run.json", "report.html", "models"];
+
 #[derive(Serialize)]
 struct RunFile<'a> {
+    format: &'static str,
     run_id: &'a str,
     pipeline: &'a str,
     mlp_version: &'a str,
     stages: &'a [StageRecord],
 }
 
+/// Whether a run may be written to `out`: a folder that does not exist, an
+/// empty one, or one that mlp wrote a run into and that holds nothing else.
+/// Anything else belongs to the user and is never replaced.
+pub fn check_out_dir(out: &Path) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(out) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {}", out.display(), io_words(&e))),
+    };
+    let refuse = |why: String| {
+        Err(format!(
+            "{}: {why}; mlp never replaces what it did not write: choose another --out, or empty or remove that folder yourself",
+            out.display()
+        ))
+    };
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder".into());
+    }
+    let names: Vec<String> = std::fs::read_dir(out)
+        .map_err(|e| format!("{}: {}", out.display(), io_words(&e)))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let marked = std::fs::read_to_string(out.join("run.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|run| run["format"] == RUN_FORMAT);
+    if !marked {
+        return refuse("is a folder that mlp did not write a run into".into());
+    }
+    let mut foreign: Vec<String> = names
+        .into_iter()
+        .filter(|n| !RUN_FILES.contains(&n.as_str()))
+        .collect();
+    if let Ok(models) = std::fs::read_dir(out.join("models")) {
+        foreign.extend(
+            models
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".json"))
+                .map(|n| format!("models/{n}")),
+        );
+    }
+    if let Some(first) = foreign.first() {
+        return refuse(format!(
+            "holds a previous run, but also `{first}`, which mlp did not write"
+        ));
+    }
+    Ok(())
+}
+
 /// Writes the outputs of a run into `out`, whole or not at all.
 pub fn write_run(outputs: &RunOutputs) -> Result<(), String> {
     let out = outputs.out;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sweep_stale_temps(parent);
+    }
+    check_out_dir(out)?;
     let staging = temp_sibling(out);
     let result = write_run_into(&staging, outputs).and_then(|()| replace_dir(&staging, out));
     if result.is_err() {
@@ -292,6 +405,7 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     write(
         &dir.join("run.json"),
         &json(&RunFile {
+            format: RUN_FORMAT,
             run_id: outputs.run_id,
             pipeline: outputs.pipeline,
             mlp_version: MLP_VERSION,
@@ -304,7 +418,8 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     )
 }
 
-/// Moves `staging` to `target`, replacing what was there.
+/// Moves `staging` to `target`, replacing the previous run there (see
+/// [`check_out_dir`]).
 fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
     let words = |e: std::io::Error| format!("{}: {}", target.display(), io_words(&e));
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -342,6 +457,7 @@ fn report_data(outputs: &RunOutputs) -> report::ReportData {
             policy: g.policy.clone(),
             rule: format!("{} ({})", g.rule, g.model),
             severity: g.severity.clone(),
+            evaluated: g.evaluated,
             passed: g.passed,
             value: g.value,
             bound: g

@@ -19,7 +19,8 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// every key, so that entries written in an older layout are rebuilt
 /// rather than read as damaged. Raise it whenever that layout changes.
 /// 2: linear_regression saved as weights and intercept (not linfa's model).
-const CACHE_LAYOUT: u32 = 2;
+/// 3: `meta.json` lists every file's size and hash.
+const CACHE_LAYOUT: u32 = 3;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +84,8 @@ pub enum Reason {
     SourceFileChanged,
     DefinitionChanged,
     UpstreamChanged,
+    /// The entry was there, but its files are not what was written.
+    CacheDamaged,
 }
 
 impl Reason {
@@ -98,6 +101,7 @@ impl Reason {
             Reason::SourceFileChanged => "source file changed",
             Reason::DefinitionChanged => "definition changed",
             Reason::UpstreamChanged => "upstream changed",
+            Reason::CacheDamaged => "cache entry damaged, rebuilt",
         }
     }
 }
@@ -176,8 +180,7 @@ impl Cache {
 
     /// A fresh folder to build an entry in; [`Cache::commit`] moves it into place.
     pub fn staging(&self, key: &str) -> std::io::Result<PathBuf> {
-        let dir = self.root.join("cache").join(format!(".tmp-{key}"));
-        let dir = crate::files::temp_sibling(&dir);
+        let dir = crate::files::temp_sibling(&self.entry(key));
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }

@@ -43,7 +43,8 @@ pub enum BadRows {
 pub struct SourceSpec {
     pub name: String,
     pub format: Format,
-    /// Already resolved (see [`expand_glob`]); read and concatenated in order.
+    /// Already resolved (see `files::Confinement::data_files`); read and
+    /// concatenated in order.
     pub paths: Vec<PathBuf>,
     pub delimiter: u8,
     pub header: bool,
@@ -120,17 +121,49 @@ impl BadValue {
                 "missing value, but the column is `{}` (not nullable)",
                 column.type_text()
             ),
-            Some(v) => format!("`{v}` is not {}", type_phrase(&column.ty)),
+            Some(v) if column.ty == ColumnType::Float && is_non_finite(v) => format!(
+                "`{}` is not a finite float (to read it as a missing value, make the column nullable and list the text in `null_values`)",
+                excerpt(v)
+            ),
+            Some(v) => format!("`{}` is not {}", excerpt(v), type_phrase(&column.ty)),
         };
         BadValue {
             file: file.to_path_buf(),
             line,
             row,
             column: Some(column.name.to_string()),
-            value,
+            value: value.as_deref().map(excerpt),
             expected: column.type_text(),
             message,
         }
+    }
+}
+
+fn is_non_finite(text: &str) -> bool {
+    text.trim().parse::<f64>().is_ok_and(|v| !v.is_finite())
+}
+
+/// The longest piece of a data value a message shows.
+const EXCERPT_CHARS: usize = 200;
+
+/// A data value as messages show it: at most [`EXCERPT_CHARS`] characters,
+/// so a huge cell cannot flood a terminal or a log.
+pub fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        None => text.to_string(),
+        Some((cut, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..cut],
+            text[cut..].chars().count()
+        ),
+    }
+}
+
+/// A header name in a list of them: shorter than a value's excerpt.
+fn excerpt_short(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
     }
 }
 
@@ -256,40 +289,6 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// The files a `path` names, sorted. A pattern with no glob characters
-/// names one file, which must exist.
-pub fn expand_glob(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, DataError> {
-    let full = base_dir.join(pattern);
-    if !pattern.contains(['*', '?', '[']) {
-        return if full.is_file() {
-            Ok(vec![full])
-        } else {
-            Err(DataError::new(&full, "no such file"))
-        };
-    }
-    let Some(text) = full.to_str() else {
-        return Err(DataError::new(&full, "the path is not valid UTF-8"));
-    };
-    let entries = glob::glob(text)
-        .map_err(|e| DataError::new(&full, format!("invalid glob pattern `{pattern}`: {e}")))?;
-    let mut paths = Vec::new();
-    for entry in entries {
-        let path =
-            entry.map_err(|e| DataError::new(e.path(), format!("cannot read: {}", e.error())))?;
-        if path.is_file() {
-            paths.push(path);
-        }
-    }
-    if paths.is_empty() {
-        return Err(DataError::new(
-            &full,
-            format!("no file matches `{pattern}`"),
-        ));
-    }
-    paths.sort();
-    Ok(paths)
-}
-
 /// Reads every file of the source, checks each value against the schema,
 /// and concatenates the files in order.
 pub fn load(spec: &SourceSpec) -> Result<Loaded, DataError> {
@@ -323,6 +322,7 @@ pub fn load(spec: &SourceSpec) -> Result<Loaded, DataError> {
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    crate::files::check_readable_file(path).map_err(|message| DataError::new(path, message))?;
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => DataError::new(path, "no such file"),
         _ => DataError::new(path, format!("cannot read: {e}")),
@@ -369,10 +369,56 @@ fn polars_err(path: &Path, e: PolarsError) -> DataError {
     DataError::new(path, format!("cannot read: {e}"))
 }
 
+/// A file whose lines all end with a lone `\r` (classic Mac OS) is read
+/// with `\n` instead; one that mixes a lone `\r` with `\n` is refused at
+/// the first such line, since either reading of it would be a guess.
+fn unify_line_ends<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> Result<std::borrow::Cow<'a, [u8]>, DataError> {
+    let mut quoted = false;
+    let mut newlines = 0;
+    let mut lone = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => newlines += 1,
+            b'\r' if !quoted && bytes.get(i + 1) != Some(&b'\n') => {
+                if newlines > 0 {
+                    return Err(DataError::new(
+                        path,
+                        "a carriage return (\\r) alone ends this line, but earlier lines end with \\n: save the file with one kind of line ending",
+                    )
+                    .at_line(newlines + 1));
+                }
+                lone.push(i);
+            }
+            _ => {}
+        }
+    }
+    if lone.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    if newlines > 0 {
+        let line = bytes[..lone[0]].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(DataError::new(
+            path,
+            "a carriage return (\\r) alone ends this line, but other lines end with \\n: save the file with one kind of line ending",
+        )
+        .at_line(line));
+    }
+    let mut owned = bytes.to_vec();
+    for i in lone {
+        owned[i] = b'\n';
+    }
+    Ok(std::borrow::Cow::Owned(owned))
+}
+
 fn load_csv(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
     let owned = read_bytes(path)?;
-    let bytes = strip_bom(&owned);
-    check_utf8(path, bytes)?;
+    check_utf8(path, strip_bom(&owned))?;
+    let bytes = unify_line_ends(path, strip_bom(&owned))?;
+    let bytes = &bytes[..];
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DataError::new(path, "the file is empty"));
     }
@@ -534,23 +580,36 @@ impl Ragged {
 fn check_header(path: &Path, names: &[String], schema: &Schema) -> Result<(), DataError> {
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
-            return Err(
-                DataError::new(path, format!("the header names column `{n}` twice")).at_line(1),
-            );
+            return Err(DataError::new(
+                path,
+                format!("the header names column `{}` twice", excerpt(n)),
+            )
+            .at_line(1));
         }
     }
-    let undeclared: Vec<String> = names
-        .iter()
-        .filter(|n| schema.get(n).is_none())
-        .map(|n| format!("`{n}`"))
-        .collect();
+    let undeclared: Vec<&String> = names.iter().filter(|n| schema.get(n).is_none()).collect();
     if !undeclared.is_empty() {
-        let s = if undeclared.len() == 1 { "" } else { "s" };
+        // A file that is not the data declared (or has no header) would
+        // otherwise have its first line echoed whole.
+        const SHOWN: usize = 5;
+        let mut listed: Vec<String> = undeclared
+            .iter()
+            .take(SHOWN)
+            .map(|n| format!("`{}`", excerpt_short(n)))
+            .collect();
+        if undeclared.len() > SHOWN {
+            listed.push(format!("and {} more", undeclared.len() - SHOWN));
+        }
+        let (s, verb) = if undeclared.len() == 1 {
+            ("", "is")
+        } else {
+            ("s", "are")
+        };
         return Err(DataError::new(
             path,
             format!(
-                "column{s} {} not declared in the schema",
-                undeclared.join(", ") + if s.is_empty() { " is" } else { " are" }
+                "column{s} {} {verb} not declared in the schema",
+                listed.join(", ")
             ),
         )
         .at_line(1));
@@ -678,7 +737,14 @@ fn typed_expr(name: &str, ty: &ColumnType, raw_dtype: &DataType) -> Expr {
     let src = col(name);
     match ty {
         ColumnType::Int => src.cast(DataType::Int64),
-        ColumnType::Float => src.cast(DataType::Float64),
+        // NaN and the infinities parse as floats but would only fail inside
+        // training, far from their cell: they are bad values here.
+        ColumnType::Float => {
+            let float = src.cast(DataType::Float64);
+            when(float.clone().is_finite())
+                .then(float)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+        }
         ColumnType::Bool if raw_dtype.is_string() => when(src.clone().eq(lit("true")))
             .then(lit(true))
             .when(src.eq(lit("false")))

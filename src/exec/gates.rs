@@ -20,6 +20,9 @@ pub struct GateOutcome {
     /// The rule as written.
     pub rule: String,
     pub severity: String,
+    /// False for a gate of a model whose evaluation this run did not
+    /// include (`mlp run --stage`): neither passed nor failed.
+    pub evaluated: bool,
     pub passed: bool,
     /// The gated metric's value.
     pub value: Option<f64>,
@@ -62,6 +65,7 @@ pub fn evaluate(resolved: &Resolved, program: &Program, metrics: &Metrics) -> Ve
                     model: model.clone(),
                     rule: info.text.clone(),
                     severity: policy.severity.clone(),
+                    evaluated: true,
                     passed: false,
                     value: None,
                     bound: None,
@@ -81,6 +85,12 @@ pub fn evaluate(resolved: &Resolved, program: &Program, metrics: &Metrics) -> Ve
         }
     }
     out
+}
+
+impl GateOutcome {
+    pub fn failed(&self) -> bool {
+        self.evaluated && !self.passed
+    }
 }
 
 /// The models of the deployments that list `policy` in their gates.

@@ -72,6 +72,8 @@ pub struct GateResult {
     pub rule: String,
     /// `error`, `warning` or `info`.
     pub severity: String,
+    /// False for a gate whose model this run did not evaluate.
+    pub evaluated: bool,
     pub passed: bool,
     pub value: Option<f64>,
     pub bound: String,
@@ -412,9 +414,9 @@ fn header(page: &mut String, data: &ReportData) {
     let error_failed = data
         .gates
         .iter()
-        .any(|g| !g.passed && g.severity == "error")
+        .any(|g| g.evaluated && !g.passed && g.severity == "error")
         || data.expectations.iter().any(|e| !e.passed);
-    let other_failed = data.gates.iter().any(|g| !g.passed);
+    let other_failed = data.gates.iter().any(|g| g.evaluated && !g.passed);
     let (class, status) = if error_failed {
         ("fail", "Failed")
     } else if other_failed {
@@ -496,7 +498,11 @@ fn gates_section(page: &mut String, gates: &[GateResult]) {
             page,
             "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td>\
              <td><code>{}</code></td><td>{}</td></tr>",
-            pass_badge(gate.passed, &gate.severity),
+            if gate.evaluated {
+                pass_badge(gate.passed, &gate.severity)
+            } else {
+                "<span class=\"badge\">not evaluated</span>"
+            },
             esc(&gate.policy),
             esc(&gate.rule),
             esc(&gate.severity),

@@ -26,9 +26,11 @@ use std::time::Instant;
 pub struct Project<'a> {
     pub resolved: &'a Resolved,
     pub program: &'a Program,
-    /// The folder of the entry file: data paths are relative to it, and
-    /// `.mlp/` lives in it.
+    /// The folder of the entry file: `.mlp/` lives in it.
     pub root: PathBuf,
+    /// Each source block's data files (by index in `program.blocks`), as
+    /// the driver found them inside the project root.
+    pub data_files: &'a crate::files::DataFiles,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,6 +67,11 @@ pub enum Event {
         source: String,
         expectation: String,
         passed: bool,
+        detail: String,
+    },
+    /// A cache entry failed its check and is rebuilt.
+    CacheDamaged {
+        stage: String,
         detail: String,
     },
     Gate(GateOutcome),
@@ -130,8 +137,11 @@ pub fn plan(project: &Project, options: &RunOptions) -> Result<Plan, RunError> {
     let mut files = HashMap::new();
     for (index, stage) in stages.iter().enumerate() {
         if stage.kind == StageKind::Source {
-            let paths = stages::source_files(program, stage, &project.root)
-                .map_err(|e| fail(stage, e.to_string()))?;
+            let paths = match project.data_files.get(&stage.block) {
+                Some(Ok(paths)) => paths.clone(),
+                Some(Err(problem)) => return Err(fail(stage, problem.to_string())),
+                None => return Err(fail(stage, "the source names no data file")),
+            };
             files.insert(index, paths);
         }
     }
@@ -218,7 +228,7 @@ impl RunSummary {
     pub fn failed_error_gates(&self) -> Vec<&GateOutcome> {
         self.gates
             .iter()
-            .filter(|g| !g.passed && g.severity == "error")
+            .filter(|g| g.failed() && g.severity == "error")
             .collect()
     }
 }
@@ -242,6 +252,10 @@ pub fn run(
     events: &(dyn Fn(&Event) + Sync),
 ) -> Result<RunSummary, RunError> {
     let plan = plan(project, options)?;
+    let cache = Cache::new(&project.root);
+    for dir in ["cache", "runs", "state"] {
+        crate::files::sweep_stale_temps(&cache.root().join(dir));
+    }
     let to_run = plan.planned.iter().filter(|p| p.reason.will_run()).count();
     events(&Event::Plan {
         stages: plan.planned.len(),
@@ -382,43 +396,28 @@ impl Runner<'_> {
             .find(|p| p.stage == stage.name)
             .map_or(Reason::NotCached, |p| p.reason);
         let started = Instant::now();
-        let cached = !planned.will_run();
+        let mut cached = !planned.will_run();
         let (meta, output) = if cached {
             let entry = self.cache.entry(&key);
-            let meta = artifacts::read_meta(&entry).map_err(|e| fail(stage, e))?;
-            let expectations = artifacts::read_expectations(&entry).map_err(|e| fail(stage, e))?;
-            self.record_expectations(index, expectations);
-            (meta, None)
+            match artifacts::verify(&entry) {
+                Ok(meta) => {
+                    let expectations =
+                        artifacts::read_expectations(&entry).map_err(|e| fail(stage, e))?;
+                    self.record_expectations(index, expectations);
+                    (meta, None)
+                }
+                Err(damage) => {
+                    (self.events)(&Event::CacheDamaged {
+                        stage: stage.name.clone(),
+                        detail: damage,
+                    });
+                    std::fs::remove_dir_all(&entry).map_err(|e| io_fail(stage, &entry, e))?;
+                    cached = false;
+                    self.build(stage, index, Reason::CacheDamaged)?
+                }
+            }
         } else {
-            (self.events)(&Event::StageStarted {
-                stage: stage.name.clone(),
-                kind: stage.kind,
-                reason: planned,
-            });
-            let Computed {
-                output,
-                states,
-                expectations,
-            } = self.compute(stage, index)?;
-            let staging = self
-                .cache
-                .staging(&key)
-                .map_err(|e| io_fail(stage, self.cache.root(), e))?;
-            let meta = artifacts::write_output(
-                &staging,
-                &output_view(&output),
-                states.as_ref(),
-                &expectations,
-            )
-            .map_err(|e| fail(stage, e))?;
-            self.record_expectations(index, expectations);
-            self.cache
-                .commit(&staging, &key)
-                .map_err(|e| io_fail(stage, &staging, e))?;
-            self.cache
-                .remember(&stage.name, parts)
-                .map_err(|e| io_fail(stage, self.cache.root(), e))?;
-            (meta, Some(output))
+            self.build(stage, index, planned)?
         };
         if let Some(output) = output {
             self.lock_outputs().insert(index, output);
@@ -447,6 +446,51 @@ impl Runner<'_> {
             .push((index, record));
         self.release_inputs(stage);
         Ok(())
+    }
+
+    /// Computes a stage and stores it in the cache.
+    fn build(
+        &self,
+        stage: &Stage,
+        index: usize,
+        reason: Reason,
+    ) -> Result<(artifacts::Meta, Option<Output>), RunError> {
+        let parts = &self.plan.parts[index];
+        let key = parts.key();
+        (self.events)(&Event::StageStarted {
+            stage: stage.name.clone(),
+            kind: stage.kind,
+            reason,
+        });
+        let Computed {
+            mut output,
+            states,
+            expectations,
+        } = self.compute(stage, index)?;
+        match &mut output {
+            Output::Table(frame) => artifacts::canonical_chunks(frame),
+            Output::Parts(parts) => parts.values_mut().for_each(artifacts::canonical_chunks),
+            Output::Model(_) | Output::Evaluation(_) => {}
+        }
+        let staging = self
+            .cache
+            .staging(&key)
+            .map_err(|e| io_fail(stage, self.cache.root(), e))?;
+        let meta = artifacts::write_output(
+            &staging,
+            &output_view(&output),
+            states.as_ref(),
+            &expectations,
+        )
+        .map_err(|e| fail(stage, e))?;
+        self.record_expectations(index, expectations);
+        self.cache
+            .commit(&staging, &key)
+            .map_err(|e| io_fail(stage, &staging, e))?;
+        self.cache
+            .remember(&stage.name, parts)
+            .map_err(|e| io_fail(stage, self.cache.root(), e))?;
+        Ok((meta, Some(output)))
     }
 
     /// Drops the tables no remaining stage reads; models and evaluations
@@ -896,7 +940,16 @@ impl Runner<'_> {
                 _ => {}
             }
         }
-        let gates = gates::evaluate(self.project.resolved, program, &metrics);
+        let mut gates = gates::evaluate(self.project.resolved, program, &metrics);
+        if let Some(stage) = &options.stage {
+            for gate in gates.iter_mut().filter(|g| !metrics.contains_key(&g.model)) {
+                gate.evaluated = false;
+                gate.error = Some(format!(
+                    "not evaluated: `--stage {stage}` does not evaluate `{}`",
+                    gate.model
+                ));
+            }
+        }
         for gate in &gates {
             (self.events)(&Event::Gate(gate.clone()));
         }
@@ -935,7 +988,7 @@ impl Runner<'_> {
         }
         let failed = gates
             .iter()
-            .filter(|g| !g.passed && g.severity == "error")
+            .filter(|g| g.failed() && g.severity == "error")
             .count();
         (self.events)(&Event::Finished {
             out: out.display().to_string(),

@@ -3,7 +3,6 @@
 //! content-hash key of each.
 
 use super::cache::{hash_file, without_spans, KeyParts};
-use super::data;
 use crate::check::{BlockInfo, Program, TableRef};
 use crate::resolve::Resolved;
 use serde::Serialize;
@@ -92,21 +91,6 @@ pub fn with_ancestors(stages: &[Stage], name: &str) -> Option<Vec<usize>> {
         }
     }
     Some((0..stages.len()).filter(|i| needed[*i]).collect())
-}
-
-/// A source's data files: its `path` field (a path or a glob) resolved
-/// against the project folder.
-pub fn source_files(
-    program: &Program,
-    stage: &Stage,
-    project: &Path,
-) -> Result<Vec<PathBuf>, data::DataError> {
-    let block = &program.blocks[stage.block];
-    let pattern = match block.fields.get("path") {
-        Some(crate::check::types::Value::Str(p)) => p.clone(),
-        _ => String::new(),
-    };
-    data::expand_glob(project, &pattern)
 }
 
 /// The key parts of every stage, computed in order so that each stage's

@@ -13,6 +13,7 @@ pub mod stdlib;
 pub use graph::{DepGraph, Edge, EdgeKind};
 
 use crate::diagnostics::{codes, did_you_mean, Diagnostic};
+use crate::files::normalize;
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use std::collections::HashMap;
@@ -22,6 +23,12 @@ use std::path::{Component, Path, PathBuf};
 pub trait Loader {
     /// The text of the file, or an error in plain words.
     fn read(&self, path: &Path) -> Result<String, String>;
+
+    /// Whether the real location of `path` (symbolic links followed) is
+    /// inside the project root; the lexical check is the resolver's own.
+    fn inside_root(&self, _path: &Path) -> bool {
+        true
+    }
 }
 
 pub type ModuleId = usize;
@@ -383,13 +390,19 @@ impl State<'_> {
                     return;
                 }
                 let joined = normalize(&dir.join(&lit.value));
-                if !inside(&joined, &self.root) {
+                let lexically_inside = inside(&joined, &self.root);
+                if !lexically_inside || !self.loader.inside_root(&joined) {
+                    let label = if lexically_inside {
+                        "a symbolic link on this path leads out of the project folder"
+                    } else {
+                        "this path leaves the project folder"
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             codes::IMPORT_OUTSIDE_ROOT,
                             format!("`{}` is outside the project", lit.value),
                         )
-                        .with_label(file, lit.span, "this path leaves the project folder")
+                        .with_label(file, lit.span, label)
                         .with_help(format!(
                             "a module may only import files inside the project folder `{}`: move the file there",
                             self.root.display()
@@ -491,30 +504,6 @@ impl State<'_> {
             },
         );
     }
-}
-
-/// Removes `.` and resolves `..` without touching the filesystem, so a path
-/// can be compared with the project root.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let at_top = matches!(
-                    out.components().next_back(),
-                    None | Some(Component::ParentDir)
-                );
-                if at_top {
-                    out.push("..");
-                } else {
-                    out.pop();
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Whether a normalized path stays inside a normalized root.

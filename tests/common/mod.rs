@@ -53,3 +53,61 @@ impl Loader for NoFiles {
         Err("no local files in this test".into())
     }
 }
+
+/// A fresh temporary folder holding a copy of `from` (without its `.mlp/`),
+/// so that runs do not share a cache.
+pub fn project(from: &Path) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "mlp-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy(from, &dir);
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".mlp" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The binary without colours, to add arguments to.
+pub fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mlp"));
+    command.env("NO_COLOR", "1");
+    command
+}
+
+/// A copy of `tests/fixtures/run/NAME`.
+pub fn run_fixture(name: &str) -> std::path::PathBuf {
+    project(&root().join("tests/fixtures/run").join(name))
+}
+
+/// `mlp run DIR ARGS`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    command().arg("run").arg(dir).args(args).output().unwrap()
+}
+
+/// Standard output then standard error, as text.
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
