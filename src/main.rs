@@ -140,6 +140,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    match mlp::on_large_stack(cli_main) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: cannot start the main thread: {error}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn cli_main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
