@@ -20,3 +20,25 @@ pub mod ir;
 pub mod resolve;
 pub mod source;
 pub mod syntax;
+
+/// The stack every CLI command runs on. Checking, formatting, hashing and
+/// freeing an AST recurse once per operator of a chain such as `a + b + ...`
+/// (the tree is left-deep), and a block may hold
+/// [`syntax::MAX_OPERATORS`] of them; this holds that many with a wide margin
+/// (`docs/performance.md`). On Linux it is reserved address space: only the
+/// pages a deep input touches become memory.
+pub const STACK_SIZE: usize = 1 << 30;
+
+/// Runs `work` on a new thread with a [`STACK_SIZE`] stack, as the CLI
+/// runs its commands; a panic in `work` is resumed on the caller's thread.
+pub fn on_large_stack<T: Send>(work: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("mlp-main".into())
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, work)?;
+        Ok(handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}

@@ -181,6 +181,16 @@ fn end_quietly_on_closed_pipe() {
 
 fn main() -> ExitCode {
     end_quietly_on_closed_pipe();
+    match mlp::on_large_stack(cli_main) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: cannot start the main thread: {error}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn cli_main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -271,6 +281,10 @@ fn report(session: &Session, format: DiagnosticFormat) {
     report_all(&session.diagnostics, &session.sources, format);
 }
 
+/// Human reports printed per entry; the rest are counted in the totals. No
+/// one reads thousands of reports, and `--format json` lists them all.
+const MAX_SHOWN: usize = 200;
+
 fn report_all(
     all: &[diagnostics::Diagnostic],
     sources: &mlp::source::SourceMap,
@@ -287,8 +301,13 @@ fn report_all(
                 width: 100,
             };
             let mut err = std::io::stderr().lock();
-            for diagnostic in session.diagnostics {
+            for diagnostic in session.diagnostics.iter().take(MAX_SHOWN) {
                 let _ = write!(err, "{}", render::human(diagnostic, session.sources, style));
+            }
+            if let Some(more) = session.diagnostics.len().checked_sub(MAX_SHOWN) {
+                if more > 0 {
+                    let _ = writeln!(err, "… and {more} more; use --format json for all");
+                }
             }
             let errors = session.diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = session.diagnostics.len() - errors;

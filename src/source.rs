@@ -87,12 +87,26 @@ impl SourceFile {
         }
     }
 
-    pub fn line_col(&self, offset: usize) -> LineCol {
+    /// The 0-based line holding `offset` (a `\n` belongs to the line it ends).
+    pub fn line_index(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
-        };
+        }
+    }
+
+    /// Where the 0-based `line` starts; the end of the text past the last line.
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
+    }
+
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = offset.min(self.text.len());
+        let line = self.line_index(offset);
         let start = self.line_starts[line];
         let column = self
             .text

@@ -38,6 +38,8 @@ pub const EXPECTED_BLOCK: Code = Code("MLP0005");
 pub const DUPLICATE_BLOCK: Code = Code("MLP0006");
 pub const UNCLOSED_DELIMITER: Code = Code("MLP0007");
 pub const NUMBER_OUT_OF_RANGE: Code = Code("MLP0008");
+pub const NESTING_TOO_DEEP: Code = Code("MLP0009");
+pub const TOO_MANY_OPERATORS: Code = Code("MLP0010");
 pub const UNKNOWN_NAME: Code = Code("MLP1001");
 pub const UNKNOWN_MODULE: Code = Code("MLP1002");
 pub const MODULE_NOT_FOUND: Code = Code("MLP1003");
@@ -112,6 +114,16 @@ pub const ALL: &[CodeInfo] = &[
         code: NUMBER_OUT_OF_RANGE,
         title: "number literal out of range",
         page: page!("MLP0008"),
+    },
+    CodeInfo {
+        code: NESTING_TOO_DEEP,
+        title: "nesting too deep",
+        page: page!("MLP0009"),
+    },
+    CodeInfo {
+        code: TOO_MANY_OPERATORS,
+        title: "too many operators in one block",
+        page: page!("MLP0010"),
     },
     CodeInfo {
         code: UNKNOWN_NAME,

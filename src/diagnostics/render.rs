@@ -1,8 +1,11 @@
 //! Rendering of diagnostics: miette's graphical report for people, JSON for tools.
 
 use super::{Diagnostic, Label, Severity};
-use crate::source::SourceMap;
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{SourceFile, SourceMap};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -33,13 +36,83 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: HumanStyle) ->
             diagnostic.message
         );
     }
+    // Reports are printed one after the other: each ends its last line.
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
     out
+}
+
+/// The longest line a snippet shows. miette lays lines out with format
+/// widths, which panic past 65 535 columns; a line this long was generated,
+/// and its position says more than its text.
+const MAX_SHOWN_LINE: usize = 1000;
+
+/// One file as miette's source. miette's own sources find a span's lines by
+/// reading the text from its start, and copying the text into each report
+/// costs its size too: a file with many diagnostics took time quadratic in
+/// their count. This finds the lines in the file's line index, so a report
+/// costs the size of its snippet.
+struct FileSource<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for FileSource<'_> {
+    /// The same contents as miette's reading of the whole text gives, line
+    /// and column 0-based, with two differences: columns count characters
+    /// (as every other position `mlp` prints), and only `\n` ends a line.
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let file = self.file;
+        let text = file.text.as_bytes();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = file.line_index(start);
+        // miette takes a span ending with a line break to end on the next line.
+        let last_line = match end.checked_sub(1).filter(|_| end > start) {
+            Some(last) if matches!(text[last], b'\n' | b'\r') => file.line_index(last) + 1,
+            Some(last) => file.line_index(last),
+            None => first_line,
+        };
+        let (data_start, line, column) = if before == 0 {
+            (start, first_line, file.line_col(start).column - 1)
+        } else {
+            let line = first_line.saturating_sub(before);
+            (file.line_start(line), line, 0)
+        };
+        let data_end = if after == 0 {
+            end
+        } else {
+            file.line_start(last_line + after + 1)
+        };
+        // miette's `line_count` is the number of line breaks from the start
+        // of the file to the end of the contents (it decides when the
+        // snippets of two labels merge); kept so reports look the same.
+        let line_count = file.line_index(data_end);
+        Ok(Box::new(MietteSpanContents::new_named(
+            file.name.clone(),
+            &text[data_start..data_end],
+            (data_start, data_end - data_start).into(),
+            line,
+            column,
+            line_count,
+        )))
+    }
 }
 
 struct MietteAdapter<'a> {
     diagnostic: &'a Diagnostic,
     labels: Vec<LabeledSpan>,
-    source: Option<NamedSource<String>>,
+    source: Option<FileSource<'a>>,
+    /// Where the labels are, when their lines are too long to show.
+    unshown: Option<String>,
     related: Vec<MietteAdapter<'a>>,
     is_top: bool,
 }
@@ -48,16 +121,30 @@ impl<'a> MietteAdapter<'a> {
     fn new(
         diagnostic: &'a Diagnostic,
         labels: &'a [Label],
-        sources: &SourceMap,
+        sources: &'a SourceMap,
         is_top: bool,
     ) -> MietteAdapter<'a> {
         let file = labels.first().map(|l| l.file);
         let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
             labels.iter().partition(|l| Some(l.file) == file);
-        let source = file.map(|f| {
-            let file = sources.get(f);
-            NamedSource::new(file.name.clone(), file.text.clone())
+        let source = file.map(|f| FileSource {
+            file: sources.get(f),
         });
+        // A snippet of a line too long to show is replaced by its position.
+        let unshown = source.as_ref().and_then(|source| {
+            let file = source.file;
+            let first = here.first()?;
+            here.iter()
+                .any(|l| widest_line_around(file, l.span) > MAX_SHOWN_LINE)
+                .then(|| {
+                    let at = file.line_col(first.span.start as usize);
+                    format!("{}:{}:{}", file.name, at.line, at.column)
+                })
+        });
+        let (source, here) = match unshown {
+            Some(_) => (None, Vec::new()),
+            None => (source, here),
+        };
         let labels = here
             .iter()
             .enumerate()
@@ -80,10 +167,22 @@ impl<'a> MietteAdapter<'a> {
             diagnostic,
             labels,
             source,
+            unshown,
             related,
             is_top,
         }
     }
+}
+
+/// The longest line, in bytes, that a snippet of `span` shows (its lines and
+/// one of context on each side).
+fn widest_line_around(file: &SourceFile, span: crate::source::Span) -> usize {
+    let first = file.line_index(span.start as usize).saturating_sub(1);
+    let last = file.line_index(span.end as usize) + 1;
+    (first..=last)
+        .map(|line| file.line_start(line + 1) - file.line_start(line))
+        .max()
+        .unwrap_or(0)
 }
 
 impl fmt::Debug for MietteAdapter<'_> {
@@ -95,9 +194,13 @@ impl fmt::Debug for MietteAdapter<'_> {
 impl fmt::Display for MietteAdapter<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_top {
-            f.write_str(&self.diagnostic.message)
+            f.write_str(&self.diagnostic.message)?;
         } else {
-            f.write_str("see also")
+            f.write_str("see also")?;
+        }
+        match &self.unshown {
+            Some(at) => write!(f, "\nat {at} (the line is too long to show)"),
+            None => Ok(()),
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::{flat, MAX_WIDTH};
 use crate::source::Span;
 use crate::syntax::ast::*;
+use std::cell::Cell;
 
 const INDENT: usize = 2;
 /// Extra indentation of a line that continues an expression after a line comment.
@@ -39,6 +40,9 @@ pub(super) struct Printer<'a> {
     no_blank: bool,
     /// Columns that must stay free after the current element (its comma).
     reserve: usize,
+    /// The length of `out` when the column was last counted, and the column
+    /// there: a long line is counted once, not again at every token.
+    counted: Cell<(usize, usize)>,
 }
 
 impl<'a> Printer<'a> {
@@ -55,6 +59,7 @@ impl<'a> Printer<'a> {
             last_end: 0,
             no_blank: true,
             reserve: 0,
+            counted: Cell::new((0, 0)),
         }
     }
 
@@ -228,15 +233,25 @@ impl<'a> Printer<'a> {
         if self.at_line_start {
             return self.indent + if self.continuation { CONTINUATION } else { 0 };
         }
-        let line = self
-            .out
-            .rfind('\n')
-            .map_or(&self.out[..], |i| &self.out[i + 1..]);
-        line.chars().count() + usize::from(self.pending_space)
+        // `out` only grows while printing: only what was added since the
+        // last count is read.
+        let (counted_len, counted_column) = self.counted.get();
+        let added = &self.out[counted_len..];
+        let column = match added.rfind('\n') {
+            Some(i) => added[i + 1..].chars().count(),
+            None => counted_column + added.chars().count(),
+        };
+        self.counted.set((self.out.len(), column));
+        column + usize::from(self.pending_space)
     }
 
-    fn fits(&self, text: &str) -> bool {
-        self.column() + text.chars().count() + self.reserve <= MAX_WIDTH
+    /// The columns left on the current line, after the reserved ones.
+    fn room(&self) -> Option<usize> {
+        MAX_WIDTH.checked_sub(self.column() + self.reserve)
+    }
+
+    fn fits(&self, width: impl FnOnce(usize) -> Option<usize>) -> bool {
+        self.room().and_then(width).is_some()
     }
 
     /// `span` without the blanks and comments that end it: pest counts the
@@ -504,7 +519,9 @@ impl<'a> Printer<'a> {
             let inline = if body.entries.is_empty() {
                 Some("{}".to_string())
             } else if may_inline {
-                flat::body(body).filter(|text| self.fits(text))
+                self.fits(|room| flat::body_width(body, room))
+                    .then(|| flat::body(body))
+                    .flatten()
             } else {
                 None
             };
@@ -651,16 +668,18 @@ impl<'a> Printer<'a> {
     // ------------------------------------------------------------ expressions
 
     fn expr(&mut self, e: &Expr) {
-        let text = flat::expr(e);
         let span = self.tight(e.span);
-        if self.comments_in(span).is_empty() && self.fits(&text) {
-            self.token(span.start as usize, &text, span.end as usize);
+        let leaf = matches!(
+            e.kind,
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Name(_)
+        );
+        if leaf || self.comments_in(span).is_empty() && self.fits(|room| flat::expr_width(e, room))
+        {
+            self.token(span.start as usize, &flat::expr(e), span.end as usize);
             return;
         }
         match &e.kind {
-            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {
-                self.token(span.start as usize, &text, span.end as usize);
-            }
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Name(_) => {}
             ExprKind::Member { base, name } => {
                 self.expr(base);
                 self.flush_comments(name.span.start as usize);
@@ -715,7 +734,8 @@ impl<'a> Printer<'a> {
         let close = (span.end as usize).saturating_sub(1);
         let inner = Span::new(after, span.end as usize);
         let open = self.find_open(after, b'(');
-        let multi = self.has_line_comment_in(inner) || !self.fits(&flat::args(args));
+        let multi =
+            self.has_line_comment_in(inner) || !self.fits(|room| flat::args_width(args, room));
         self.open(open, "(");
         if multi {
             self.multi_line(
@@ -751,7 +771,8 @@ impl<'a> Printer<'a> {
     fn list(&mut self, items: &[Expr], span: Span) {
         let start = span.start as usize;
         let close = (span.end as usize).saturating_sub(1);
-        let multi = self.has_line_comment_in(span) || !self.fits(&flat::expr_list(items));
+        let multi =
+            self.has_line_comment_in(span) || !self.fits(|room| flat::list_width(items, room));
         self.token(start, "[", start + 1);
         if multi {
             self.multi_line(items, cuts_line, |_| false, Sep::Comma, Self::expr, close);
@@ -770,7 +791,8 @@ impl<'a> Printer<'a> {
     fn record(&mut self, fields: &[RecordField], span: Span) {
         let start = span.start as usize;
         let close = (span.end as usize).saturating_sub(1);
-        let multi = self.has_line_comment_in(span) || !self.fits(&flat::record(fields));
+        let multi =
+            self.has_line_comment_in(span) || !self.fits(|room| flat::record_width(fields, room));
         if multi {
             self.token(start, "{", start + 1);
             self.multi_line(
@@ -844,13 +866,14 @@ fn grouped(prev: &Item, item: &Item) -> bool {
 
 /// An expression the lexer would take for a block start at a line start.
 fn cuts_line(e: &Expr) -> bool {
-    flat::starts_block_line(&flat::expr(e))
+    // A block keyword, a blank and the first character of a name.
+    flat::starts_block_line(&flat::expr_prefix(e, "transform".len() + 2))
 }
 
 /// An entry starting with `(` or `-` would continue the expression that ends
 /// the entry before it (a call, a subtraction) without a comma between them.
 fn continues_previous(e: &Expr) -> bool {
-    flat::expr(e).starts_with(['(', '-'])
+    flat::expr_prefix(e, 1).starts_with(['(', '-'])
 }
 
 /// What the grammar skips between tokens, besides comments.

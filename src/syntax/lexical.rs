@@ -5,10 +5,19 @@
 //! brackets. It also cuts the file into chunks, one per top-level block, at
 //! each line that starts with a block keyword followed by a name, so that the
 //! parser can recover from a broken block at the next one.
+//!
+//! pest and every pass over the AST recurse once per level of nesting, so
+//! the nesting is bounded here, before pest runs: brackets, nested block
+//! comments, and the prefix operators (`not`, unary `-`, `list<`) that nest
+//! without brackets, at most [`MAX_NESTING`] levels in all.
 
 use super::ast::{BlockKeyword, Comment, CommentKind};
 use crate::diagnostics::{codes, Diagnostic};
 use crate::source::{FileId, Span};
+
+/// The deepest nesting accepted (`docs/language.md`, MLP0009). The parser's
+/// threads are given a stack that holds it with a wide margin.
+pub const MAX_NESTING: usize = 256;
 
 pub(crate) struct Chunk {
     pub span: Span,
@@ -23,6 +32,13 @@ pub(crate) struct Scan {
 }
 
 pub(crate) fn scan(text: &str, file: FileId) -> Scan {
+    // A byte-order mark is not part of the first block: the block keyword
+    // after it starts a line.
+    let start = if text.starts_with('\u{FEFF}') {
+        '\u{FEFF}'.len_utf8()
+    } else {
+        0
+    };
     Scanner {
         text,
         bytes: text.as_bytes(),
@@ -30,11 +46,15 @@ pub(crate) fn scan(text: &str, file: FileId) -> Scan {
         comments: Vec::new(),
         chunks: Vec::new(),
         diagnostics: Vec::new(),
-        chunk_start: 0,
+        chunk_start: start,
         chunk_error: false,
         open: Vec::new(),
+        depth: 0,
+        prefix_run: 0,
+        after_operand: false,
+        after_list: false,
     }
-    .run()
+    .run(start)
 }
 
 struct Scanner<'a> {
@@ -46,13 +66,23 @@ struct Scanner<'a> {
     diagnostics: Vec<Diagnostic>,
     chunk_start: usize,
     chunk_error: bool,
-    /// Open brackets of the current chunk: the byte and its offset.
-    open: Vec<(u8, usize)>,
+    /// Open brackets of the current chunk: the byte, its offset, and the
+    /// nesting levels it holds (itself and the prefix operators before it,
+    /// which end with it).
+    open: Vec<(u8, usize, usize)>,
+    /// Nesting levels of the open brackets of the current chunk.
+    depth: usize,
+    /// Prefix operators since the last other token: each nests its operand.
+    prefix_run: usize,
+    /// The last token ends an operand, so a `-` after it subtracts.
+    after_operand: bool,
+    /// The last token is the word `list`, so a `<` after it opens a type.
+    after_list: bool,
 }
 
 impl Scanner<'_> {
-    fn run(mut self) -> Scan {
-        let mut i = 0;
+    fn run(mut self, start: usize) -> Scan {
+        let mut i = start;
         let mut at_line_start = true;
         while i < self.bytes.len() {
             if at_line_start {
@@ -66,6 +96,7 @@ impl Scanner<'_> {
                     at_line_start = true;
                     i += 1;
                 }
+                b' ' | b'\t' | b'\r' => i += 1,
                 b'/' if self.bytes.get(i + 1) == Some(&b'/') => {
                     let end = self.text[i..]
                         .find('\n')
@@ -84,16 +115,57 @@ impl Scanner<'_> {
                     i = end;
                 }
                 b'/' if self.bytes.get(i + 1) == Some(&b'*') => i = self.block_comment(i),
-                b'"' => i = self.string(i),
+                b'"' => {
+                    i = self.string(i);
+                    self.token(true);
+                }
                 open @ (b'{' | b'(' | b'[') => {
-                    self.open.push((open, i));
+                    let levels = self.prefix_run + 1;
+                    self.nest(i, i + 1, levels, "bracket");
+                    self.open.push((open, i, levels));
+                    self.depth += levels;
+                    self.token(false);
                     i += 1;
                 }
                 close @ (b'}' | b')' | b']') => {
                     self.close(close, i);
+                    self.token(true);
                     i += 1;
                 }
-                _ => i += 1,
+                b'-' if !self.after_operand => {
+                    self.prefix(i, i + 1);
+                    i += 1;
+                }
+                b'<' if self.after_list => {
+                    self.prefix(i, i + 1);
+                    i += 1;
+                }
+                b if b.is_ascii_alphanumeric() || b == b'_' => {
+                    let len = self.bytes[i..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                        .count();
+                    match &self.text[i..i + len] {
+                        "not" => self.prefix(i, i + len),
+                        // `list<list<int>>` nests without brackets: the run
+                        // of `list<` goes on over the word.
+                        "list" => {
+                            self.after_operand = true;
+                            self.after_list = true;
+                        }
+                        // `and`, `or` and `in` are operators: a `-` after them negates.
+                        "and" | "or" | "in" => self.token(false),
+                        _ => self.token(true),
+                    }
+                    i += len;
+                }
+                b => {
+                    // A unit `%` ends a number; a `%` between operands is
+                    // taken for one too, which only lets a `-` after it pass
+                    // as a subtraction, never a deeper nesting than counted.
+                    self.token(b == b'%');
+                    i += 1;
+                }
             }
         }
         self.cut(self.bytes.len());
@@ -125,8 +197,44 @@ impl Scanner<'_> {
         (next.is_ascii_alphabetic() || next == b'_' || next == b'"').then_some(start)
     }
 
+    /// A token other than a prefix operator: the prefix run before it ends.
+    fn token(&mut self, ends_operand: bool) {
+        self.prefix_run = 0;
+        self.after_operand = ends_operand;
+        self.after_list = false;
+    }
+
+    fn prefix(&mut self, start: usize, end: usize) {
+        self.prefix_run += 1;
+        self.nest(start, end, self.prefix_run, "operator");
+        self.after_operand = false;
+        self.after_list = false;
+    }
+
+    /// Reports the token at `start..end` if, with the `levels` it opens
+    /// on top of the open brackets, the nesting passes [`MAX_NESTING`].
+    fn nest(&mut self, start: usize, end: usize, levels: usize, what: &str) {
+        let level = self.depth + levels;
+        if level <= MAX_NESTING || self.chunk_error {
+            return;
+        }
+        let diagnostic = Diagnostic::error(
+            codes::NESTING_TOO_DEEP,
+            format!("nesting deeper than {MAX_NESTING} levels"),
+        )
+        .with_label(
+            self.file,
+            Span::new(start, end),
+            format!("this {what} opens level {level}"),
+        )
+        .with_help(
+            "name the inner part: move it into a `param`, a `derive` step or a field of its own",
+        );
+        self.report(diagnostic);
+    }
+
     fn cut(&mut self, at: usize) {
-        if let Some(&(open, offset)) = self.open.first() {
+        if let Some(&(open, offset, _)) = self.open.first() {
             let close = match open {
                 b'{' => '}',
                 b'(' => ')',
@@ -143,6 +251,8 @@ impl Scanner<'_> {
             self.report(diagnostic);
         }
         self.open.clear();
+        self.depth = 0;
+        self.token(false);
         if at > self.chunk_start || self.chunks.is_empty() {
             self.chunks.push(Chunk {
                 span: Span::new(self.chunk_start, at),
@@ -166,9 +276,13 @@ impl Scanner<'_> {
             b')' => b'(',
             _ => b'[',
         };
-        match self.open.pop() {
-            Some((open, _)) if open == expected_open => {}
-            Some((open, offset)) => {
+        let popped = self.open.pop();
+        if let Some((_, _, levels)) = popped {
+            self.depth -= levels;
+        }
+        match popped {
+            Some((open, _, _)) if open == expected_open => {}
+            Some((open, offset, _)) => {
                 let diagnostic = Diagnostic::error(
                     codes::UNCLOSED_DELIMITER,
                     format!(
@@ -204,6 +318,20 @@ impl Scanner<'_> {
         while i < self.bytes.len() {
             if self.bytes[i..].starts_with(b"/*") {
                 depth += 1;
+                // pest reads a nested comment by recursion too.
+                if depth == MAX_NESTING + 1 {
+                    let diagnostic = Diagnostic::error(
+                        codes::NESTING_TOO_DEEP,
+                        format!("block comments nested deeper than {MAX_NESTING} levels"),
+                    )
+                    .with_label(
+                        self.file,
+                        Span::new(i, i + 2),
+                        format!("this `/*` opens level {}", MAX_NESTING + 1),
+                    )
+                    .with_help("close the inner comments, or use `//` line comments");
+                    self.report(diagnostic);
+                }
                 i += 2;
             } else if self.bytes[i..].starts_with(b"*/") {
                 depth -= 1;

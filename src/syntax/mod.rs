@@ -18,6 +18,10 @@ use ast::{BlockKeyword, CommentKind, ErrorItem, File, Ident, Item, ItemKind};
 use pest::Parser;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use lexical::MAX_NESTING;
+pub use parser::MAX_OPERATORS;
 
 #[derive(Clone)]
 pub struct Parsed {
@@ -39,8 +43,52 @@ impl Parsed {
 pub fn parse(text: &str, file: FileId) -> Parsed {
     let scan = lexical::scan(text, file);
     let mut diagnostics = scan.diagnostics;
-    let parsed: Vec<(Option<Item>, Vec<Diagnostic>)> = scan
-        .chunks
+    let parse_all = || parse_chunks(text, file, &scan.chunks);
+    let parsed = match pool() {
+        Some(pool) => pool.install(parse_all),
+        None => parse_all(),
+    };
+    let mut items = Vec::with_capacity(parsed.len());
+    for (item, mut chunk_diagnostics) in parsed {
+        items.extend(item);
+        diagnostics.append(&mut chunk_diagnostics);
+    }
+    let comments = scan.comments;
+    attach_docs(&mut items, &comments, text);
+    duplicates(&items, file, &mut diagnostics);
+    Parsed {
+        file: File { items, comments },
+        diagnostics,
+    }
+}
+
+/// The stack of the parser's threads. pest recurses a few times per level
+/// of nesting, which the lexical pass bounds ([`MAX_NESTING`]); the
+/// deepest nesting allowed takes between 1 and 2 MiB in a debug build
+/// (256 nested brackets overflow 1 MiB), so this is a wide margin.
+const PARSER_STACK: usize = 64 << 20;
+
+/// The parser's own threads: their stack is [`PARSER_STACK`] whoever calls
+/// [`parse`], so the nesting limit holds in the CLI, in tests and in tools.
+/// `None` if no thread can be started: the caller's thread parses then.
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("mlp-parse-{i}"))
+            .stack_size(PARSER_STACK)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+fn parse_chunks(
+    text: &str,
+    file: FileId,
+    chunks: &[lexical::Chunk],
+) -> Vec<(Option<Item>, Vec<Diagnostic>)> {
+    chunks
         .par_iter()
         // A chunk is a block, a few microseconds of work: batches keep the
         // scheduling overhead small next to it.
@@ -63,19 +111,7 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
             let item = item.unwrap_or_else(|| error_item(chunk_text, chunk.span));
             (Some(item), chunk_diagnostics)
         })
-        .collect();
-    let mut items = Vec::with_capacity(parsed.len());
-    for (item, mut chunk_diagnostics) in parsed {
-        items.extend(item);
-        diagnostics.append(&mut chunk_diagnostics);
-    }
-    let comments = scan.comments;
-    attach_docs(&mut items, &comments, text);
-    duplicates(&items, file, &mut diagnostics);
-    Parsed {
-        file: File { items, comments },
-        diagnostics,
-    }
+        .collect()
 }
 
 const CHUNKS_PER_TASK: usize = 64;
@@ -95,6 +131,7 @@ fn parse_chunk(
                 file,
                 diagnostics: Vec::new(),
                 after_missing_eq: false,
+                operators: 0,
             };
             let item = pairs.next().and_then(|pair| lower.chunk(pair));
             diagnostics.append(&mut lower.diagnostics);

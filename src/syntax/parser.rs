@@ -23,7 +23,16 @@ pub(crate) struct Lower {
     /// The previous entry was a name missing its `=`: its value, which
     /// follows as a lone value, needs no second diagnostic.
     pub after_missing_eq: bool,
+    /// Operators lowered so far in this block (see [`MAX_OPERATORS`]).
+    pub operators: usize,
 }
+
+/// The most operators (prefix, infix, `.name` and call suffixes) one block
+/// may hold (`docs/language.md`, MLP0010). A chain `a + b + ...` lowers to
+/// a left-deep tree that later passes walk by recursion, so this bounds
+/// their depth, together with the nesting limit; the CLI's stack
+/// ([`crate::STACK_SIZE`]) holds several times more (`docs/performance.md`).
+pub const MAX_OPERATORS: usize = 200_000;
 
 type P<'i> = Pair<'i, Rule>;
 
@@ -366,7 +375,54 @@ impl Lower {
     /// grammar), made a tree by precedence climbing.
     pub fn expr(&mut self, pair: P) -> Option<Expr> {
         let mut parts = pair.into_inner();
+        self.count_operators(&parts)?;
         self.climb(&mut parts, 1)
+    }
+
+    /// Adds the operators of one `expr` to the block's count; `None`, with
+    /// a diagnostic at the first operator past [`MAX_OPERATORS`], if the
+    /// block holds too many.
+    fn count_operators(&mut self, parts: &Pairs<Rule>) -> Option<()> {
+        for part in parts.clone() {
+            let operator = matches!(
+                part.as_rule(),
+                Rule::op_not
+                    | Rule::op_neg
+                    | Rule::op_or
+                    | Rule::op_and
+                    | Rule::cmp_op
+                    | Rule::add_op
+                    | Rule::mul_op
+                    | Rule::op_range
+                    | Rule::member
+                    | Rule::call_args
+            );
+            if !operator {
+                continue;
+            }
+            self.operators += 1;
+            if self.operators > MAX_OPERATORS {
+                let span = self.span(&part);
+                let label = Span::new(span.start as usize, span.start as usize + 1);
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::TOO_MANY_OPERATORS,
+                        format!("more than {MAX_OPERATORS} operators in one block"),
+                    )
+                    .with_label(
+                        self.file,
+                        label,
+                        format!("operator number {}", MAX_OPERATORS + 1),
+                    )
+                    .with_help(
+                        "split the block: spread the rules or steps over several blocks, \
+                         or compute parts of a long expression in `derive` steps of their own",
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(())
     }
 
     /// Builds the expression starting at the next part, taking the binary
