@@ -334,7 +334,10 @@ fn schedule(
     let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(plan.selected.len()).max(1) {
-            scope.spawn(|| loop {
+            // Lowering a long expression to polars recurses per term: a
+            // stage gets the stack the front end has.
+            let worker = std::thread::Builder::new().stack_size(crate::STACK_SIZE);
+            let spawned = worker.spawn_scoped(scope, || loop {
                 let next = {
                     let mut s = lock();
                     loop {
@@ -372,6 +375,12 @@ fn schedule(
                 }
                 wake.notify_all();
             });
+            if let Err(error) = spawned {
+                lock().error.get_or_insert(RunError {
+                    stage: None,
+                    message: format!("cannot start a worker thread: {error}"),
+                });
+            }
         }
     });
     match state.into_inner().unwrap_or_else(|e| e.into_inner()).error {
