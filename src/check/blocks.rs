@@ -312,6 +312,21 @@ impl<'r> Checker<'r> {
                 );
             }
         }
+        if let (Some(Value::Str(d)), Some(f)) = (fields.get("delimiter"), s.body.field("delimiter"))
+        {
+            let one_byte =
+                d.len() == 1 && d.is_ascii() && !matches!(d.as_str(), "\n" | "\r" | "\"");
+            if !one_byte {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::OUT_OF_RANGE,
+                        format!("the delimiter {d:?} is not one ASCII character"),
+                    )
+                    .with_label(file, f.value.span, "not a single-byte separator")
+                    .with_help("csv fields are separated by one ASCII character: \",\", \";\", \"\\t\", \"|\""),
+                );
+            }
+        }
         let mut schema = Schema::default();
         match s.body.schema() {
             None => {
@@ -1068,6 +1083,7 @@ impl<'r> Checker<'r> {
         };
         let model_path: Vec<&ast::Ident> = e.model.segments.iter().collect();
         let mut model_info: Option<TrainedModel> = None;
+        let mut model_block = None;
         if let Some(target) = self.resolved.lookup(block.module, &model_path) {
             let name = self.resolved.qualified(target.block);
             match self
@@ -1078,6 +1094,7 @@ impl<'r> Checker<'r> {
                     _ => None,
                 }) {
                 Some(m) => {
+                    model_block = Some(target.block);
                     model_info = Some((
                         name,
                         m.model_kind,
@@ -1116,7 +1133,7 @@ impl<'r> Checker<'r> {
                     if self.metric_fits(
                         file,
                         id,
-                        model_info.as_ref().and_then(|m| m.1),
+                        model_block,
                         model_info.as_ref().map(|m| m.0.as_str()).unwrap_or(""),
                     ) {
                         metrics.push(id.name.clone());
@@ -1135,7 +1152,9 @@ impl<'r> Checker<'r> {
                     );
                 }
             }
-            None => {}
+            None => {
+                metrics = model_block.map_or_else(Vec::new, |m| self.default_metrics(m));
+            }
         }
         if let (Some((mname, _, Some(trained), features, target)), Some(data)) =
             (&model_info, &data)
@@ -1194,74 +1213,94 @@ impl<'r> Checker<'r> {
         );
     }
 
-    /// Whether `metric` exists and applies to a model of `kind`.
+    /// Whether `metric` exists and can be computed for `model` (the block
+    /// of a checked model, when known).
     pub(super) fn metric_fits(
         &mut self,
         file: FileId,
         id: &ast::Ident,
-        kind: Option<ModelKind>,
-        model: &str,
+        model: Option<BlockId>,
+        model_name: &str,
     ) -> bool {
+        let facts = model
+            .and_then(|m| self.program.block(m))
+            .and_then(|b| match &b.info {
+                BlockInfo::Model(m) => Some(m),
+                _ => None,
+            });
+        let algorithm = facts.and_then(|m| self.catalog.algorithm(&m.algorithm));
+        let classes = facts.and_then(|m| m.classes.as_ref().map(Vec::len));
+        let kind = algorithm.map(|a| a.kind);
+        let applicable: Vec<String> = self
+            .catalog
+            .metrics
+            .iter()
+            .filter(|m| match algorithm {
+                Some(a) => m.unfit_for(model_name, a, classes).is_none(),
+                None => true,
+            })
+            .map(|m| m.name.clone())
+            .collect();
         let Some(metric) = self.catalog.metric(&id.name) else {
             let mut d =
                 Diagnostic::error(codes::METRIC_KIND, format!("unknown metric `{}`", id.name))
                     .with_label(file, id.span, "not a metric");
-            let names = self
-                .catalog
-                .metrics
-                .iter()
-                .filter(|m| kind.is_none_or(|k| m.kind == k))
-                .map(|m| m.name.as_str());
-            d = match did_you_mean(&id.name, names) {
+            d = match did_you_mean(&id.name, applicable.iter().map(String::as_str)) {
                 Some(s) => d.with_help(format!("did you mean `{s}`?")),
                 None => d.with_help(format!(
                     "the metrics for this model are: {}",
-                    self.catalog
-                        .metrics
-                        .iter()
-                        .filter(|m| kind.is_none_or(|k| m.kind == k))
-                        .map(|m| m.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    applicable.join(", ")
                 )),
             };
             self.diags.push(d);
             return false;
         };
-        if let Some(kind) = kind {
-            if metric.kind != kind {
-                let fitting: Vec<&str> = self
-                    .catalog
-                    .metrics
-                    .iter()
-                    .filter(|m| m.kind == kind)
-                    .map(|m| m.name.as_str())
-                    .collect();
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::METRIC_KIND,
-                        format!(
-                            "`{}` is a {} metric, but `{model}` is a {}",
-                            id.name,
-                            metric.kind.as_str(),
-                            kind.as_str()
-                        ),
-                    )
-                    .with_label(
-                        file,
-                        id.span,
-                        format!("only for a {}", metric.kind.as_str()),
-                    )
-                    .with_help(format!(
-                        "metrics of a {}: {}",
-                        kind.as_str(),
-                        fitting.join(", ")
-                    )),
-                );
-                return false;
-            }
-        }
-        true
+        let Some(algorithm) = algorithm else {
+            return true;
+        };
+        let Some(reason) = metric.unfit_for(model_name, algorithm, classes) else {
+            return true;
+        };
+        let (label, whose) = if kind != Some(metric.kind) {
+            (
+                format!("only for a {}", metric.kind.as_str()),
+                format!("a {}", algorithm.kind.as_str()),
+            )
+        } else {
+            (
+                format!("not computable for `{model_name}`"),
+                format!("`{model_name}`"),
+            )
+        };
+        self.diags.push(
+            Diagnostic::error(codes::METRIC_KIND, reason)
+                .with_label(file, id.span, label)
+                .with_help(format!("metrics of {whose}: {}", applicable.join(", "))),
+        );
+        false
+    }
+
+    /// The metrics an `evaluate` without `metrics` computes: every scalar
+    /// metric that can be computed for the model.
+    pub(super) fn default_metrics(&self, model: BlockId) -> Vec<String> {
+        let Some(block) = self.program.block(model) else {
+            return Vec::new();
+        };
+        let BlockInfo::Model(m) = &block.info else {
+            return Vec::new();
+        };
+        let Some(algorithm) = self.catalog.algorithm(&m.algorithm) else {
+            return Vec::new();
+        };
+        let classes = m.classes.as_ref().map(Vec::len);
+        self.catalog
+            .metrics
+            .iter()
+            .filter(|metric| {
+                metric.scalar && metric.unfit_for(&block.name, algorithm, classes).is_none()
+            })
+            .map(|metric| metric.name.clone())
+            .collect()
     }
 
     pub(super) fn deploy(

@@ -7,6 +7,7 @@ use super::types::ModelKind;
 use crate::resolve::stdlib;
 use crate::source::FileId;
 use crate::syntax::{self, ast};
+use std::fmt;
 use std::sync::OnceLock;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -24,11 +25,50 @@ pub struct Bound {
     pub inclusive: bool,
 }
 
+/// The value a hyper-parameter takes when the model does not set it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HyperDefault {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Word(String),
+    /// `none`: no limit (`max_depth`).
+    Unlimited,
+    /// `split_seed`: the seed of the split the training data comes from.
+    SplitSeed,
+}
+
+impl fmt::Display for HyperDefault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HyperDefault::Int(v) => write!(f, "{v}"),
+            HyperDefault::Float(v) => write!(f, "{v:?}"),
+            HyperDefault::Bool(v) => write!(f, "{v}"),
+            HyperDefault::Word(v) => write!(f, "{v}"),
+            HyperDefault::Unlimited => f.write_str("unlimited"),
+            HyperDefault::SplitSeed => f.write_str("the split's seed"),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct HyperSpec {
     pub name: String,
     pub ty: HyperType,
     pub min: Option<Bound>,
+    pub default: HyperDefault,
+    pub meaning: String,
+}
+
+impl fmt::Display for HyperType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HyperType::Int => f.write_str("int"),
+            HyperType::Float => f.write_str("float"),
+            HyperType::Bool => f.write_str("bool"),
+            HyperType::Choice(words) => f.write_str(&words.join(" | ")),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,7 +77,15 @@ pub struct Algorithm {
     pub kind: ModelKind,
     /// Fits two classes only (`svm`).
     pub binary_only: bool,
+    /// Its fitted model gives class probabilities.
+    pub probabilities: bool,
     pub hyper: Vec<HyperSpec>,
+}
+
+impl Algorithm {
+    pub fn hyper(&self, name: &str) -> Option<&HyperSpec> {
+        self.hyper.iter().find(|h| h.name == name)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +94,46 @@ pub struct Metric {
     pub kind: ModelKind,
     pub scalar: bool,
     pub higher_is_better: bool,
+    /// Only for a classifier of exactly two classes.
+    pub binary_only: bool,
+    /// Only for an algorithm that gives class probabilities.
+    pub needs_probabilities: bool,
+}
+
+impl Metric {
+    /// Why the metric cannot be computed for a model of `algorithm` with
+    /// `classes` target classes (when known); `None` when it can.
+    /// Why this metric cannot be computed for `model` (named in the
+    /// message), trained with `algorithm` on `classes` target classes when
+    /// known; `None` when it can.
+    pub fn unfit_for(
+        &self,
+        model: &str,
+        algorithm: &Algorithm,
+        classes: Option<usize>,
+    ) -> Option<String> {
+        if self.kind != algorithm.kind {
+            return Some(format!(
+                "`{}` is a {} metric, but `{model}` is a {}",
+                self.name,
+                self.kind.as_str(),
+                algorithm.kind.as_str()
+            ));
+        }
+        if let Some(classes) = classes.filter(|&c| self.binary_only && c != 2) {
+            return Some(format!(
+                "`{}` is for a target of two classes; `{model}` has {classes}",
+                self.name
+            ));
+        }
+        if self.needs_probabilities && !algorithm.probabilities {
+            return Some(format!(
+                "`{}` needs class probabilities, which `{}` does not give",
+                self.name, algorithm.name
+            ));
+        }
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,10 +185,16 @@ impl Catalog {
     }
 }
 
-/// The catalogue, parsed once per process.
+/// The catalogue, parsed once per process. The files are part of the
+/// binary, so a malformed one is a bug of mlp, caught by the unit test
+/// `shipped_catalogue_parses` before any release: not something a user
+/// could cause or work around.
 pub fn get() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| parse().unwrap_or_default())
+    CATALOG.get_or_init(|| match parse() {
+        Ok(catalog) => catalog,
+        Err(problem) => panic!("the embedded catalogue is malformed: {problem}"),
+    })
 }
 
 /// Parses the embedded catalogue files; an error names what is malformed
@@ -113,14 +207,23 @@ pub fn parse() -> Result<Catalog, String> {
             .ok_or_else(|| format!("algorithm `{}`: bad kind", entry.name.name))?;
         let mut hyper = Vec::new();
         if let Some(h) = entry.body.nested("hyper") {
-            for f in h.body.fields() {
-                hyper.push(hyper_spec(f)?);
+            for e in &h.body.entries {
+                match e {
+                    ast::Entry::Nested(spec) => hyper.push(hyper_spec(spec)?),
+                    _ => {
+                        return Err(format!(
+                            "algorithm `{}`: a hyper-parameter is `NAME {{ type = .., default = .., meaning = \"..\" }}`",
+                            entry.name.name
+                        ))
+                    }
+                }
             }
         }
         catalog.algorithms.push(Algorithm {
             name: entry.name.name.clone(),
             kind,
             binary_only: word(&entry.body, "classes").as_deref() == Some("binary"),
+            probabilities: boolean(&entry.body, "probabilities").unwrap_or(false),
             hyper,
         });
     }
@@ -133,6 +236,8 @@ pub fn parse() -> Result<Catalog, String> {
             kind,
             scalar: boolean(&entry.body, "scalar").unwrap_or(true),
             higher_is_better: word(&entry.body, "better").as_deref() != Some("lower"),
+            binary_only: word(&entry.body, "classes").as_deref() == Some("binary"),
+            needs_probabilities: word(&entry.body, "needs").as_deref() == Some("probabilities"),
         });
     }
     for entry in entries("operations")? {
@@ -207,9 +312,9 @@ fn boolean(body: &ast::Body, name: &str) -> Option<bool> {
     }
 }
 
-fn hyper_spec(field: &ast::Field) -> Result<HyperSpec, String> {
-    let name = field.path.dotted();
-    let bad = || format!("hyper-parameter `{name}`: bad type");
+fn hyper_spec(entry: &ast::NestedBlock) -> Result<HyperSpec, String> {
+    let name = entry.name.name.clone();
+    let bad = |what: &str| format!("hyper-parameter `{name}`: bad {what}");
     let type_word = |e: &ast::Expr| match &e.kind {
         ast::ExprKind::Name(n) => match n.name.as_str() {
             "int" => Some(HyperType::Int),
@@ -219,7 +324,8 @@ fn hyper_spec(field: &ast::Field) -> Result<HyperSpec, String> {
         },
         _ => None,
     };
-    let (ty, min) = match &field.value.kind {
+    let ty_field = entry.body.field("type").ok_or_else(|| bad("type"))?;
+    let (ty, min) = match &ty_field.value.kind {
         ast::ExprKind::List(items) => {
             let words = items
                 .iter()
@@ -228,25 +334,61 @@ fn hyper_spec(field: &ast::Field) -> Result<HyperSpec, String> {
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(bad)?;
+                .ok_or_else(|| bad("type"))?;
             (HyperType::Choice(words), None)
         }
         ast::ExprKind::Binary { op, lhs, rhs } => {
-            let ty = type_word(lhs).ok_or_else(bad)?;
+            let ty = type_word(lhs).ok_or_else(|| bad("type"))?;
             let value = match &rhs.kind {
                 ast::ExprKind::Number(n) => n.value.as_f64(),
-                _ => return Err(bad()),
+                _ => return Err(bad("bound")),
             };
             let inclusive = match op {
                 ast::BinaryOp::Ge => true,
                 ast::BinaryOp::Gt => false,
-                _ => return Err(bad()),
+                _ => return Err(bad("bound")),
             };
             (ty, Some(Bound { value, inclusive }))
         }
-        _ => (type_word(&field.value).ok_or_else(bad)?, None),
+        _ => (type_word(&ty_field.value).ok_or_else(|| bad("type"))?, None),
     };
-    Ok(HyperSpec { name, ty, min })
+    let default_field = entry.body.field("default").ok_or_else(|| bad("default"))?;
+    let default = match (&ty, &default_field.value.kind) {
+        (_, ast::ExprKind::Name(n)) if n.name == "none" => HyperDefault::Unlimited,
+        (HyperType::Int, ast::ExprKind::Name(n)) if n.name == "split_seed" => {
+            HyperDefault::SplitSeed
+        }
+        (HyperType::Int, ast::ExprKind::Number(n)) => match n.value {
+            ast::NumberValue::Int(i) => HyperDefault::Int(i),
+            _ => return Err(bad("default")),
+        },
+        (HyperType::Float, ast::ExprKind::Number(n)) => HyperDefault::Float(n.value.as_f64()),
+        (HyperType::Bool, ast::ExprKind::Bool(b)) => HyperDefault::Bool(*b),
+        (HyperType::Choice(words), ast::ExprKind::Str(w)) if words.contains(w) => {
+            HyperDefault::Word(w.clone())
+        }
+        _ => return Err(bad("default")),
+    };
+    let within = |v: f64| {
+        min.as_ref()
+            .is_none_or(|b| v > b.value || (b.inclusive && v == b.value))
+    };
+    match default {
+        HyperDefault::Int(i) if !within(i as f64) => return Err(bad("default (out of bounds)")),
+        HyperDefault::Float(v) if !within(v) => return Err(bad("default (out of bounds)")),
+        _ => {}
+    }
+    let meaning = match entry.body.field("meaning").map(|f| &f.value.kind) {
+        Some(ast::ExprKind::Str(s)) => s.clone(),
+        _ => return Err(bad("meaning")),
+    };
+    Ok(HyperSpec {
+        name,
+        ty,
+        min,
+        default,
+        meaning,
+    })
 }
 
 #[cfg(test)]

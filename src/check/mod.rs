@@ -21,7 +21,7 @@ use crate::resolve::{BlockId, ModuleId, Origin, Resolved};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::{self, ast};
 use expr::Removed;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use types::{Schema, Value, ValueType};
 use values::Expect;
@@ -65,6 +65,8 @@ pub(crate) struct Checker<'r> {
     sources: &'r SourceMap,
     /// (deployment, policy, span of the gate in the deployment).
     gate_uses: Vec<(BlockId, BlockId, Span)>,
+    /// Metric gates on a named model: (file, span of the metric, model, metric).
+    gated_metrics: Vec<(FileId, Span, String, String)>,
     catalog: &'static catalog::Catalog,
     diags: Vec<Diagnostic>,
     /// Parameter values per module.
@@ -79,6 +81,8 @@ pub(crate) struct Checker<'r> {
     program: Program,
     reported_leaks: HashSet<(FileId, Span)>,
     usage_errors: Vec<String>,
+    /// The entry module's params read by the block being checked.
+    params_read: BTreeSet<String>,
 }
 
 pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Checked {
@@ -86,6 +90,7 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
         resolved,
         sources,
         gate_uses: Vec::new(),
+        gated_metrics: Vec::new(),
         catalog: catalog::get(),
         diags: Vec::new(),
         params: HashMap::new(),
@@ -96,6 +101,7 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
         program: Program::with_capacity(resolved.order.len()),
         reported_leaks: HashSet::new(),
         usage_errors: Vec::new(),
+        params_read: BTreeSet::new(),
     };
     checker.params(options);
     checker.envs(options);
@@ -103,6 +109,7 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
         checker.block(block);
     }
     checker.policies_on_deployments();
+    checker.gated_metrics_are_computed();
     let mut diagnostics = checker.diags;
     diagnostics::sort(&mut diagnostics);
     Checked {
@@ -113,6 +120,49 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
 }
 
 impl<'r> Checker<'r> {
+    /// A gate on a metric no `evaluate` block computes would fail every run
+    /// with "not computed": refused before anything runs.
+    fn gated_metrics_are_computed(&mut self) {
+        let mut computed: HashMap<&str, Vec<&str>> = HashMap::new();
+        for block in &self.program.blocks {
+            if let BlockInfo::Evaluate(e) = &block.info {
+                if let Some(model) = &e.model {
+                    let metrics = computed.entry(model.as_str()).or_default();
+                    metrics.extend(e.metrics.iter().map(String::as_str));
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        for (file, span, model, metric) in &self.gated_metrics {
+            let metrics = computed.get(model.as_str());
+            if metrics.is_some_and(|m| m.contains(&metric.as_str())) {
+                continue;
+            }
+            let d =
+                match metrics {
+                    None => Diagnostic::error(
+                        codes::METRIC_NOT_COMPUTED,
+                        format!("`{model}` is never evaluated, so `{model}.{metric}` has no value"),
+                    )
+                    .with_label(*file, *span, "never computed")
+                    .with_help(format!(
+                        "add `evaluate {model} on SPLIT.test {{ metrics = [{metric}] }}`"
+                    )),
+                    Some(list) => Diagnostic::error(
+                        codes::METRIC_NOT_COMPUTED,
+                        format!("no `evaluate` of `{model}` computes `{metric}`"),
+                    )
+                    .with_label(*file, *span, "never computed")
+                    .with_help(format!(
+                    "the evaluations of `{model}` compute: {}; add `{metric}` to a `metrics` list",
+                    if list.is_empty() { "nothing".to_string() } else { list.join(", ") }
+                )),
+                };
+            missing.push(d);
+        }
+        self.diags.extend(missing);
+    }
+
     fn usage_error(&mut self, d: Diagnostic) {
         let help = d.help.map(|h| format!(" ({h})")).unwrap_or_default();
         self.usage_errors.push(format!("{}{help}", d.message));
@@ -141,8 +191,14 @@ impl<'r> Checker<'r> {
         self.bad_params.contains(&(module, name.to_string()))
     }
 
-    pub(crate) fn param_value(&self, module: ModuleId, name: &str) -> Option<Value> {
-        self.params.get(&(module, name.to_string())).cloned()
+    /// The value of a param, recorded as read by the current block: a
+    /// stage's cache key holds the params it reads and no others.
+    pub(crate) fn param_value(&mut self, module: ModuleId, name: &str) -> Option<Value> {
+        let value = self.params.get(&(module, name.to_string())).cloned();
+        if value.is_some() && module == 0 {
+            self.params_read.insert(name.to_string());
+        }
+        value
     }
 
     /// Declared parameters, their defaults and the `--param` overrides.
@@ -263,6 +319,7 @@ impl<'r> Checker<'r> {
             resolved: self.resolved,
             sources: self.sources,
             gate_uses: Vec::new(),
+            gated_metrics: Vec::new(),
             catalog: self.catalog,
             diags: Vec::new(),
             params: HashMap::new(),
@@ -273,6 +330,7 @@ impl<'r> Checker<'r> {
             program: Program::default(),
             reported_leaks: HashSet::new(),
             usage_errors: Vec::new(),
+            params_read: BTreeSet::new(),
         };
         let value = match expr {
             Some(expr) if !parsed.has_errors() && text.lines().count() <= 1 => {
@@ -434,6 +492,7 @@ impl<'r> Checker<'r> {
     }
 
     fn block(&mut self, block: BlockId) {
+        self.params_read.clear();
         let item = self.resolved.item(block);
         let module = block.module;
         let file = self.file(module);
@@ -510,6 +569,7 @@ impl<'r> Checker<'r> {
             doc: item.doc.clone(),
             fields,
             info,
+            params: std::mem::take(&mut self.params_read),
         });
     }
 

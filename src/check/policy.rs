@@ -54,13 +54,6 @@ impl<'r> Checker<'r> {
         }
     }
 
-    fn model_kind(&self, id: BlockId) -> Option<super::types::ModelKind> {
-        match self.program.block(id).map(|b| &b.info) {
-            Some(BlockInfo::Model(m)) => m.model_kind,
-            _ => None,
-        }
-    }
-
     pub(super) fn policy(
         &mut self,
         block: BlockId,
@@ -148,10 +141,8 @@ impl<'r> Checker<'r> {
         let subject = self.subject(block, file, &path, lhs.span)?;
         match subject {
             Subject::AnyModel | Subject::Model(..) => {
-                let (model, kind, consumed) = match &subject {
-                    Subject::Model(id, name) => {
-                        (name.clone(), self.model_kind(*id), path.len() - 1)
-                    }
+                let (model, model_block, consumed) = match &subject {
+                    Subject::Model(id, name) => (name.clone(), Some(*id), path.len() - 1),
                     _ => ("model".to_string(), None, 1),
                 };
                 let metric_id = path[consumed];
@@ -159,7 +150,7 @@ impl<'r> Checker<'r> {
                     self.diags.push(bad(lhs.span));
                     return None;
                 }
-                if !self.metric_fits(file, metric_id, kind, &model) {
+                if !self.metric_fits(file, metric_id, model_block, &model) {
                     return None;
                 }
                 if self
@@ -187,6 +178,14 @@ impl<'r> Checker<'r> {
                     ExprKind::Number(n) if n.unit.is_none() => Some(n.value.as_f64()),
                     _ => None,
                 };
+                if model_block.is_some() {
+                    self.gated_metrics.push((
+                        file,
+                        metric_id.span,
+                        model.clone(),
+                        metric_id.name.clone(),
+                    ));
+                }
                 Some(Gate {
                     model,
                     metric: metric_id.name.clone(),
@@ -264,8 +263,16 @@ impl<'r> Checker<'r> {
                 };
                 match self.subject(block, file, &path, e.span) {
                     Some(Subject::Model(id, name)) if path.len() == 2 => {
-                        let kind = self.model_kind(id);
-                        self.metric_fits(file, path[1], kind, &name)
+                        let fits = self.metric_fits(file, path[1], Some(id), &name);
+                        if fits {
+                            self.gated_metrics.push((
+                                file,
+                                path[1].span,
+                                name,
+                                path[1].name.clone(),
+                            ));
+                        }
+                        fits
                     }
                     Some(Subject::AnyModel) if path.len() == 2 => {
                         self.metric_fits(file, path[1], None, "model")

@@ -5,7 +5,7 @@ use super::types::{ModelKind, Schema, Tags, Value};
 use crate::resolve::BlockId;
 use crate::source::{FileId, Span};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Program {
@@ -37,6 +37,22 @@ impl Program {
 
     pub fn by_name(&self, name: &str) -> Option<&Block> {
         self.names.get(name).map(|&i| &self.blocks[i])
+    }
+
+    /// The seed of the split `table` comes from, followed upstream through
+    /// transforms: what a model trained on `table` defaults its seed to.
+    /// `None` when no split lies upstream (or its seed is unset).
+    pub fn split_seed_upstream(&self, table: &TableRef) -> Option<i64> {
+        let mut block = self.block(table.id?)?;
+        // A transform chain cannot be longer than the program.
+        for _ in 0..=self.blocks.len() {
+            match &block.info {
+                BlockInfo::Split(split) => return split.seed,
+                BlockInfo::Transform(t) => block = self.block(t.input.id?)?,
+                _ => return None,
+            }
+        }
+        None
     }
 
     pub fn models(&self) -> impl Iterator<Item = (&Block, &ModelInfo)> {
@@ -84,6 +100,9 @@ pub struct Param {
 pub struct Block {
     /// As named from the entry module (`baseline.production` for imports).
     pub name: String,
+    /// The entry module's params the block reads (`alpha` in `l2 = alpha`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub params: BTreeSet<String>,
     /// The module that declares it: `main`, `std.policies.baseline`, ...
     pub module: String,
     #[serde(skip)]

@@ -73,6 +73,7 @@ pub const JOIN_KEYS: Code = Code("MLP2019");
 pub const DUPLICATE_COLUMN: Code = Code("MLP2020");
 pub const UNKNOWN_TYPE: Code = Code("MLP2021");
 pub const CATALOG_OUTSIDE_STDLIB: Code = Code("MLP2022");
+pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -289,6 +290,11 @@ pub const ALL: &[CodeInfo] = &[
         code: CATALOG_OUTSIDE_STDLIB,
         title: "catalog block outside the standard library",
         page: page!("MLP2022"),
+    },
+    CodeInfo {
+        code: METRIC_NOT_COMPUTED,
+        title: "a gate on a metric no evaluation computes",
+        page: page!("MLP2023"),
     },
 ];
 

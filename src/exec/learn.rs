@@ -110,7 +110,10 @@ fn classes_of(info: &ModelInfo) -> Vec<String> {
         .unwrap_or_else(|| vec!["false".to_string(), "true".to_string()])
 }
 
-fn hyper(info: &ModelInfo, params: &BTreeMap<String, Value>) -> Hyper {
+/// The checked `hyper { }` record in the trainer's terms. The checker has
+/// already resolved params and validated every value against the
+/// catalogue; anything else here is refused rather than guessed at.
+fn hyper(info: &ModelInfo) -> Result<Hyper, String> {
     let mut hyper = Hyper::new();
     for (name, value) in &info.hyper {
         let value = match value {
@@ -118,29 +121,17 @@ fn hyper(info: &ModelInfo, params: &BTreeMap<String, Value>) -> Hyper {
             Value::Float(f) => HyperValue::Float(*f),
             Value::Bool(b) => HyperValue::Bool(*b),
             Value::Str(s) => HyperValue::Str(s.clone()),
-            Value::Word(w) => match params.get(&w.word) {
-                Some(Value::Int(i)) => HyperValue::Int(*i),
-                Some(Value::Float(f)) => HyperValue::Float(*f),
-                Some(Value::Bool(b)) => HyperValue::Bool(*b),
-                Some(Value::Str(s)) => HyperValue::Str(s.clone()),
-                _ => HyperValue::Str(w.word.clone()),
-            },
-            other => match other.as_f64() {
-                Some(f) => HyperValue::Float(f),
-                None => continue,
-            },
+            other => {
+                return Err(format!(
+                    "hyper-parameter `{name}` of `{}` is {}, which no hyper-parameter takes",
+                    info.algorithm,
+                    other.type_name()
+                ))
+            }
         };
         hyper.0.insert(name.clone(), value);
     }
-    hyper
-}
-
-/// The seed of a model: the pipeline's `seed` parameter when it has one.
-fn seed(params: &BTreeMap<String, Value>) -> u64 {
-    match params.get("seed") {
-        Some(Value::Int(i)) => *i as u64,
-        _ => 0,
-    }
+    Ok(hyper)
 }
 
 /// A hash of the rows a model saw: their Parquet encoding, streamed into
@@ -163,12 +154,14 @@ pub fn train(
     frame: &DataFrame,
     transforms: Vec<TransformRecord>,
     source_files: BTreeMap<String, String>,
-    params: &BTreeMap<String, Value>,
+    split_seed: Option<i64>,
 ) -> Result<ModelArtifact, String> {
     let algorithm = Algorithm::from_name(&info.algorithm)
         .ok_or_else(|| format!("unknown algorithm `{}`", info.algorithm))?;
     let x = features(frame, &info.features, algorithm.trains_on_columns())?;
-    let hyper = hyper(info, params);
+    let hyper = hyper(info)?;
+    // Seeds are bits: a negative split seed is as good a seed as any.
+    let seed = split_seed.unwrap_or(0) as u64;
     let classes = classes_of(info);
     let trained = match algorithm.kind() {
         ModelKind::Classifier => {
@@ -185,7 +178,7 @@ pub fn train(
                     y: &y,
                     names: &classes,
                 },
-                seed(params),
+                seed,
             )
         }
         ModelKind::Regressor => {
@@ -194,17 +187,9 @@ pub fn train(
                 .as_deref()
                 .ok_or("a regressor needs a `target`")?;
             let y = numbers(frame, target)?;
-            models::train(
-                algorithm,
-                &hyper,
-                x.view(),
-                Target::Values(&y),
-                seed(params),
-            )
+            models::train(algorithm, &hyper, x.view(), Target::Values(&y), seed)
         }
-        ModelKind::Clusterer => {
-            models::train(algorithm, &hyper, x.view(), Target::None, seed(params))
-        }
+        ModelKind::Clusterer => models::train(algorithm, &hyper, x.view(), Target::None, seed),
     }
     .map_err(|e| e.to_string())?;
     let model = serde_json::from_str(&trained.to_json().map_err(|e| e.to_string())?)
@@ -269,11 +254,6 @@ pub fn evaluate(
         weights: weights(&model, &artifact.features),
         clusters: None,
     };
-    let wanted: Vec<&str> = if wanted.is_empty() {
-        default_metrics(&artifact.kind)
-    } else {
-        wanted.iter().map(String::as_str).collect()
-    };
     let err = |e: metrics::MetricError| e.to_string();
     match prediction {
         Prediction::Classes(predicted) => {
@@ -289,7 +269,7 @@ pub fn evaluate(
             } else {
                 None
             };
-            for metric in wanted {
+            for metric in wanted.iter().map(String::as_str) {
                 let value = match metric {
                     "accuracy" => metrics::accuracy(&truth, &predicted).map_err(err)?,
                     "precision" => metrics::precision(&truth, &predicted, positive).map_err(err)?,
@@ -338,7 +318,7 @@ pub fn evaluate(
         Prediction::Values(predicted) => {
             let target = artifact.target.as_deref().unwrap_or_default();
             let truth = numbers(frame, target)?;
-            for metric in wanted {
+            for metric in wanted.iter().map(String::as_str) {
                 let value = match metric {
                     "rmse" => metrics::rmse(&truth, &predicted).map_err(err)?,
                     "mae" => metrics::mae(&truth, &predicted).map_err(err)?,
@@ -351,7 +331,7 @@ pub fn evaluate(
             evaluation.residuals = Some(predicted.into_iter().zip(truth).collect());
         }
         Prediction::Clusters(assigned) => {
-            for metric in wanted {
+            for metric in wanted.iter().map(String::as_str) {
                 let value = match metric {
                     "silhouette" => metrics::silhouette(x.view(), &assigned).map_err(err)?,
                     other => return Err(format!("`{other}` is not a clustering metric")),
@@ -373,15 +353,6 @@ pub fn evaluate(
         }
     }
     Ok(evaluation)
-}
-
-/// The scalar metrics of a model kind, for an `evaluate` without a list.
-fn default_metrics(kind: &str) -> Vec<&'static str> {
-    match kind {
-        "classifier" => vec!["accuracy", "precision_macro", "recall_macro", "f1_macro"],
-        "regressor" => vec!["rmse", "mae", "r2"],
-        _ => vec!["silhouette"],
-    }
 }
 
 fn weights(model: &TrainedModel, features: &[String]) -> Option<Weights> {

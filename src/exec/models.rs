@@ -14,26 +14,9 @@
 //! lower class index, a decision value of exactly 0 is the first class) make
 //! the results comparable.
 //!
-//! Hyper-parameters, their defaults and meaning:
-//!
-//! | algorithm | hyper | default | meaning |
-//! | --- | --- | --- | --- |
-//! | logistic_regression | max_iterations | 100 | L-BFGS iterations |
-//! | | l2 | 1.0 | weight of `0.5·‖w‖²` against the summed log-loss (scikit-learn's `1/C`) |
-//! | | tolerance | 1e-4 | L-BFGS stops when the gradient norm of the *mean* log-loss falls below it (scikit-learn's `tol`) |
-//! | linear_regression | fit_intercept | true | |
-//! | ridge | l2 | 1.0 | weight of `‖w‖²` against the summed squared error (scikit-learn's `Ridge(alpha)`) |
-//! | lasso | l1 | 1.0 | weight of `‖w‖₁` against the mean squared error / 2 (scikit-learn's `alpha`) |
-//! | elastic_net | l1, l2 | 0.5, 0.5 | both penalties as above (scikit-learn: `alpha = l1 + l2`, `l1_ratio = l1 / alpha`) |
-//! | decision_tree | max_depth | none | |
-//! | | min_samples_split | 2 | |
-//! | gaussian_nb | var_smoothing | 1e-9 | fraction of the largest feature variance added to all |
-//! | svm | c | 1.0 | penalty of margin violations |
-//! | | kernel | linear | `linear` or `gaussian` (width `n_features · var(X)`, scikit-learn's `gamma = "scale"`) |
-//! | | eps | 1e-3 | solver stopping tolerance |
-//! | kmeans | k | 8 | number of clusters |
-//! | | max_iterations | 300 | per run (10 k-means++ runs, the best kept) |
-//! | | seed | the run's seed | |
+//! Hyper-parameters, their types, bounds, defaults and meaning are read from
+//! the catalogue (`stdlib/catalog/algorithms.mlp`), the table the checker
+//! validates `hyper { }` against and docs/language.md prints.
 //!
 //! Ridge and the two L1 models scale their penalties differently, on
 //! purpose: each follows the scikit-learn estimator users compare it with.
@@ -63,6 +46,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256Plus;
 use serde::{Deserialize, Serialize};
 
+use crate::check::catalog::{self, HyperDefault};
+
 // ------------------------------------------------------------- algorithms
 
 /// The algorithms of the language, by their names in `model x: NAME { }`.
@@ -87,33 +72,6 @@ pub enum ModelKind {
     Classifier,
     Regressor,
     Clusterer,
-}
-
-/// The type a hyper-parameter takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HyperKind {
-    Int,
-    Float,
-    Bool,
-    Str,
-}
-
-impl fmt::Display for HyperKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HyperKind::Int => "int",
-            HyperKind::Float => "float",
-            HyperKind::Bool => "bool",
-            HyperKind::Str => "str",
-        })
-    }
-}
-
-/// One accepted hyper-parameter. A `Float` one also accepts an int literal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HyperSpec {
-    pub name: &'static str,
-    pub kind: HyperKind,
 }
 
 impl Algorithm {
@@ -179,89 +137,14 @@ impl Algorithm {
         }
     }
 
-    /// The hyper-parameters this algorithm accepts.
-    pub fn hyper_specs(self) -> &'static [HyperSpec] {
-        use HyperKind::*;
-        match self {
-            Algorithm::LogisticRegression => &[
-                HyperSpec {
-                    name: "max_iterations",
-                    kind: Int,
-                },
-                HyperSpec {
-                    name: "l2",
-                    kind: Float,
-                },
-                HyperSpec {
-                    name: "tolerance",
-                    kind: Float,
-                },
-            ],
-            Algorithm::LinearRegression => &[HyperSpec {
-                name: "fit_intercept",
-                kind: Bool,
-            }],
-            Algorithm::Ridge => &[HyperSpec {
-                name: "l2",
-                kind: Float,
-            }],
-            Algorithm::Lasso => &[HyperSpec {
-                name: "l1",
-                kind: Float,
-            }],
-            Algorithm::ElasticNet => &[
-                HyperSpec {
-                    name: "l1",
-                    kind: Float,
-                },
-                HyperSpec {
-                    name: "l2",
-                    kind: Float,
-                },
-            ],
-            Algorithm::DecisionTree => &[
-                HyperSpec {
-                    name: "max_depth",
-                    kind: Int,
-                },
-                HyperSpec {
-                    name: "min_samples_split",
-                    kind: Int,
-                },
-            ],
-            Algorithm::GaussianNb => &[HyperSpec {
-                name: "var_smoothing",
-                kind: Float,
-            }],
-            Algorithm::Svm => &[
-                HyperSpec {
-                    name: "c",
-                    kind: Float,
-                },
-                HyperSpec {
-                    name: "kernel",
-                    kind: Str,
-                },
-                HyperSpec {
-                    name: "eps",
-                    kind: Float,
-                },
-            ],
-            Algorithm::KMeans => &[
-                HyperSpec {
-                    name: "k",
-                    kind: Int,
-                },
-                HyperSpec {
-                    name: "max_iterations",
-                    kind: Int,
-                },
-                HyperSpec {
-                    name: "seed",
-                    kind: Int,
-                },
-            ],
-        }
+    /// This algorithm's entry in the catalogue.
+    fn catalogued(self) -> Result<&'static catalog::Algorithm, ModelError> {
+        catalog::get()
+            .algorithm(self.name())
+            .ok_or_else(|| ModelError::Training {
+                algorithm: self,
+                message: "the algorithm is missing from the built-in catalogue".to_string(),
+            })
     }
 }
 
@@ -284,12 +167,12 @@ pub enum HyperValue {
 }
 
 impl HyperValue {
-    fn kind(&self) -> HyperKind {
+    fn type_name(&self) -> &'static str {
         match self {
-            HyperValue::Int(_) => HyperKind::Int,
-            HyperValue::Float(_) => HyperKind::Float,
-            HyperValue::Bool(_) => HyperKind::Bool,
-            HyperValue::Str(_) => HyperKind::Str,
+            HyperValue::Int(_) => "int",
+            HyperValue::Float(_) => "float",
+            HyperValue::Bool(_) => "bool",
+            HyperValue::Str(_) => "string",
         }
     }
 }
@@ -321,35 +204,78 @@ impl Hyper {
     }
 }
 
-/// Reads the hyper-parameters of one algorithm, checking names and types.
+/// Reads the hyper-parameters of one algorithm as the catalogue describes
+/// them: a value is checked against its spec's type and bound when the
+/// reader is made, and a missing one takes the spec's default.
 struct HyperReader<'a> {
     algorithm: Algorithm,
+    specs: &'static [catalog::HyperSpec],
     hyper: &'a Hyper,
 }
 
 impl<'a> HyperReader<'a> {
     fn new(algorithm: Algorithm, hyper: &'a Hyper) -> Result<Self, ModelError> {
-        let specs = algorithm.hyper_specs();
+        let specs = &algorithm.catalogued()?.hyper;
+        let reader = HyperReader {
+            algorithm,
+            specs,
+            hyper,
+        };
         for (name, value) in &hyper.0 {
-            let Some(spec) = specs.iter().find(|s| s.name == name) else {
+            let Some(spec) = specs.iter().find(|s| s.name == *name) else {
                 return Err(ModelError::UnknownHyper {
                     algorithm,
                     name: name.clone(),
-                    known: specs.iter().map(|s| s.name).collect(),
+                    known: specs.iter().map(|s| s.name.clone()).collect(),
                 });
             };
-            let accepted = value.kind() == spec.kind
-                || (spec.kind == HyperKind::Float && value.kind() == HyperKind::Int);
-            if !accepted {
+            reader.accepts(spec, value)?;
+        }
+        Ok(reader)
+    }
+
+    fn accepts(&self, spec: &catalog::HyperSpec, value: &HyperValue) -> Result<(), ModelError> {
+        use catalog::HyperType;
+        let number = match (&spec.ty, value) {
+            (HyperType::Int, HyperValue::Int(v)) => Some(*v as f64),
+            (HyperType::Float, HyperValue::Int(v)) => Some(*v as f64),
+            (HyperType::Float, HyperValue::Float(v)) => Some(*v),
+            (HyperType::Bool, HyperValue::Bool(_)) => None,
+            (HyperType::Choice(words), HyperValue::Str(v)) => {
+                if words.contains(v) {
+                    return Ok(());
+                }
+                return Err(self.invalid(
+                    &spec.name,
+                    format!("must be one of {}, got {v:?}", words.join(", ")),
+                ));
+            }
+            _ => {
                 return Err(ModelError::HyperType {
-                    algorithm,
-                    name: name.clone(),
-                    expected: spec.kind,
+                    algorithm: self.algorithm,
+                    name: spec.name.clone(),
+                    expected: spec.ty.to_string(),
                     found: value.clone(),
-                });
+                })
+            }
+        };
+        let Some(v) = number else {
+            return Ok(());
+        };
+        if !v.is_finite() {
+            return Err(self.invalid(&spec.name, format!("must be a finite number, got {v}")));
+        }
+        if let Some(bound) = &spec.min {
+            let within = v > bound.value || (bound.inclusive && v == bound.value);
+            if !within {
+                let op = if bound.inclusive { ">=" } else { ">" };
+                return Err(self.invalid(
+                    &spec.name,
+                    format!("must be {op} {}, got {value}", bound.value),
+                ));
             }
         }
-        Ok(HyperReader { algorithm, hyper })
+        Ok(())
     }
 
     fn invalid(&self, name: &str, message: String) -> ModelError {
@@ -360,70 +286,83 @@ impl<'a> HyperReader<'a> {
         }
     }
 
-    fn float(&self, name: &str, default: f64) -> Result<f64, ModelError> {
-        let value = match self.hyper.0.get(name) {
-            Some(HyperValue::Float(v)) => *v,
-            Some(HyperValue::Int(v)) => *v as f64,
-            _ => default,
+    /// The value set in the model, or else the catalogue's default.
+    fn get(&self, name: &str) -> Result<Setting<'_>, ModelError> {
+        if let Some(value) = self.hyper.0.get(name) {
+            return Ok(Setting::Given(value));
+        }
+        match self.specs.iter().find(|s| s.name == name) {
+            Some(spec) => Ok(Setting::Default(&spec.default)),
+            None => Err(self.catalogue_bug(name)),
+        }
+    }
+
+    fn catalogue_bug(&self, name: &str) -> ModelError {
+        ModelError::Training {
+            algorithm: self.algorithm,
+            message: format!(
+                "the built-in catalogue does not describe `{name}` as this trainer reads it"
+            ),
+        }
+    }
+
+    fn float(&self, name: &str) -> Result<f64, ModelError> {
+        match self.get(name)? {
+            Setting::Given(HyperValue::Float(v)) => Ok(*v),
+            Setting::Given(HyperValue::Int(v)) => Ok(*v as f64),
+            Setting::Default(HyperDefault::Float(v)) => Ok(*v),
+            Setting::Default(HyperDefault::Int(v)) => Ok(*v as f64),
+            _ => Err(self.catalogue_bug(name)),
+        }
+    }
+
+    /// A non-negative int (the bounds of every count are `>= 1` or more),
+    /// or `None` when unlimited.
+    fn limit(&self, name: &str) -> Result<Option<usize>, ModelError> {
+        let v = match self.get(name)? {
+            Setting::Given(HyperValue::Int(v)) | Setting::Default(HyperDefault::Int(v)) => *v,
+            Setting::Default(HyperDefault::Unlimited) => return Ok(None),
+            _ => return Err(self.catalogue_bug(name)),
         };
-        if value.is_finite() {
-            Ok(value)
-        } else {
-            Err(self.invalid(name, format!("must be a finite number, got {value}")))
+        usize::try_from(v)
+            .map(Some)
+            .map_err(|_| self.invalid(name, format!("must not be negative, got {v}")))
+    }
+
+    fn count(&self, name: &str) -> Result<usize, ModelError> {
+        self.limit(name)?.ok_or_else(|| self.catalogue_bug(name))
+    }
+
+    fn bool(&self, name: &str) -> Result<bool, ModelError> {
+        match self.get(name)? {
+            Setting::Given(HyperValue::Bool(v)) | Setting::Default(HyperDefault::Bool(v)) => Ok(*v),
+            _ => Err(self.catalogue_bug(name)),
         }
     }
 
-    /// A float that must be `>= 0` (or `> 0` when `strict`).
-    fn non_negative(&self, name: &str, default: f64, strict: bool) -> Result<f64, ModelError> {
-        let value = self.float(name, default)?;
-        if value < 0.0 || (strict && value == 0.0) {
-            let bound = if strict { "> 0" } else { ">= 0" };
-            return Err(self.invalid(name, format!("must be {bound}, got {value}")));
-        }
-        Ok(value)
-    }
-
-    fn int(&self, name: &str) -> Option<i64> {
-        match self.hyper.0.get(name) {
-            Some(HyperValue::Int(v)) => Some(*v),
-            _ => None,
+    fn choice(&self, name: &str) -> Result<&str, ModelError> {
+        match self.get(name)? {
+            Setting::Given(HyperValue::Str(v)) | Setting::Default(HyperDefault::Word(v)) => Ok(v),
+            _ => Err(self.catalogue_bug(name)),
         }
     }
 
-    /// An int that must be at least `min`, as a `usize`.
-    fn count(&self, name: &str, default: usize, min: usize) -> Result<usize, ModelError> {
-        match self.int(name) {
-            None => Ok(default),
-            Some(v) => match usize::try_from(v) {
-                Ok(v) if v >= min => Ok(v),
-                _ => Err(self.invalid(name, format!("must be an integer >= {min}, got {v}"))),
-            },
+    /// A seed: the model's own, or the seed of the split it trains on.
+    fn seed(&self, name: &str, split_seed: u64) -> Result<u64, ModelError> {
+        match self.get(name)? {
+            Setting::Given(HyperValue::Int(v)) | Setting::Default(HyperDefault::Int(v)) => {
+                u64::try_from(*v)
+                    .map_err(|_| self.invalid(name, format!("must not be negative, got {v}")))
+            }
+            Setting::Default(HyperDefault::SplitSeed) => Ok(split_seed),
+            _ => Err(self.catalogue_bug(name)),
         }
     }
+}
 
-    fn bool(&self, name: &str, default: bool) -> bool {
-        match self.hyper.0.get(name) {
-            Some(HyperValue::Bool(v)) => *v,
-            _ => default,
-        }
-    }
-
-    fn choice(
-        &self,
-        name: &str,
-        choices: &[&'static str],
-        default: &'static str,
-    ) -> Result<&'static str, ModelError> {
-        match self.hyper.0.get(name) {
-            Some(HyperValue::Str(v)) => choices.iter().copied().find(|c| c == v).ok_or_else(|| {
-                self.invalid(
-                    name,
-                    format!("must be one of {}, got {v:?}", choices.join(", ")),
-                )
-            }),
-            _ => Ok(default),
-        }
-    }
+enum Setting<'a> {
+    Given(&'a HyperValue),
+    Default(&'a HyperDefault),
 }
 
 // ----------------------------------------------------------------- errors
@@ -434,12 +373,12 @@ pub enum ModelError {
     UnknownHyper {
         algorithm: Algorithm,
         name: String,
-        known: Vec<&'static str>,
+        known: Vec<String>,
     },
     HyperType {
         algorithm: Algorithm,
         name: String,
-        expected: HyperKind,
+        expected: String,
         found: HyperValue,
     },
     HyperValue {
@@ -478,7 +417,7 @@ impl fmt::Display for ModelError {
             } => write!(
                 f,
                 "hyper-parameter `{name}` of {algorithm} must be {expected}, got {} {found}",
-                found.kind()
+                found.type_name()
             ),
             ModelError::HyperValue {
                 algorithm,
@@ -661,13 +600,15 @@ fn values_target<'a>(
 }
 
 /// Trains `algorithm` on the rows of `x` (one column per feature).
-/// Deterministic: the same inputs and `seed` give the same model, bit for bit.
+/// Deterministic: the same inputs give the same model, bit for bit. A
+/// model whose `seed` defaults to the split's seed (kmeans) uses
+/// `split_seed`.
 pub fn train(
     algorithm: Algorithm,
     hyper: &Hyper,
     x: ArrayView2<f64>,
     target: Target<'_>,
-    seed: u64,
+    split_seed: u64,
 ) -> Result<TrainedModel, ModelError> {
     let reader = HyperReader::new(algorithm, hyper)?;
     if x.nrows() == 0 || x.ncols() == 0 {
@@ -684,9 +625,9 @@ pub fn train(
         Algorithm::LogisticRegression => {
             let (y, names) = classes_target(algorithm, target, x.nrows())?;
             classes = names.to_vec();
-            let max_iterations = reader.count("max_iterations", 100, 1)? as u64;
-            let l2 = reader.non_negative("l2", 1.0, false)?;
-            let tolerance = reader.non_negative("tolerance", 1e-4, true)?;
+            let max_iterations = reader.count("max_iterations")? as u64;
+            let l2 = reader.float("l2")?;
+            let tolerance = reader.float("tolerance")?;
             // linfa minimises the summed log-loss, whose gradient grows with
             // the row count: unscaled, 1e-4 was out of reach on large tables
             // and every fit ran all its iterations (100 on 800 000 rows,
@@ -725,29 +666,31 @@ pub fn train(
         }
         Algorithm::LinearRegression => {
             let y = values_target(algorithm, target, x.nrows())?;
-            let fit_intercept = reader.bool("fit_intercept", true);
+            let fit_intercept = reader.bool("fit_intercept")?;
             Fitted::Linear(LinearFit::least_squares(x, y, fit_intercept).map_err(|e| fail(&e))?)
         }
         Algorithm::Ridge => {
             let y = values_target(algorithm, target, x.nrows())?;
-            let l2 = reader.non_negative("l2", 1.0, false)?;
-            Fitted::Ridge(LinearFit::ridge(x, y, l2).map_err(|e| fail(&e))?)
+            let l2 = reader.float("l2")?;
+            let fit_intercept = reader.bool("fit_intercept")?;
+            Fitted::Ridge(LinearFit::ridge(x, y, l2, fit_intercept).map_err(|e| fail(&e))?)
         }
         Algorithm::Lasso | Algorithm::ElasticNet => {
             let y = values_target(algorithm, target, x.nrows())?;
             let (l1, l2) = match algorithm {
-                Algorithm::Lasso => (reader.non_negative("l1", 1.0, false)?, 0.0),
-                _ => (
-                    reader.non_negative("l1", 0.5, false)?,
-                    reader.non_negative("l2", 0.5, false)?,
-                ),
+                Algorithm::Lasso => (reader.float("l1")?, 0.0),
+                _ => (reader.float("l1")?, reader.float("l2")?),
             };
+            let max_iterations = u32::try_from(reader.count("max_iterations")?)
+                .map_err(|_| reader.invalid("max_iterations", "must be below 2^32".into()))?;
             let penalty = l1 + l2;
             let l1_ratio = if penalty > 0.0 { l1 / penalty } else { 0.0 };
             let data = DatasetBase::new(x, ArrayView1::from(y));
             let model = ElasticNet::params()
                 .penalty(penalty)
                 .l1_ratio(l1_ratio)
+                .with_intercept(reader.bool("fit_intercept")?)
+                .max_iterations(max_iterations)
                 .fit(&data)
                 .map_err(|e| fail(&e))?;
             Fitted::ElasticNet(model)
@@ -755,17 +698,14 @@ pub fn train(
         Algorithm::DecisionTree => {
             let (y, names) = classes_target(algorithm, target, x.nrows())?;
             classes = names.to_vec();
-            let max_depth = match reader.int("max_depth") {
-                None => None,
-                Some(_) => Some(reader.count("max_depth", 0, 1)?),
-            };
-            let min_split = reader.count("min_samples_split", 2, 2)?;
+            let max_depth = reader.limit("max_depth")?;
+            let min_split = reader.count("min_samples_split")?;
             Fitted::Tree(Tree::grow(x, y, names.len(), max_depth, min_split))
         }
         Algorithm::GaussianNb => {
             let (y, names) = classes_target(algorithm, target, x.nrows())?;
             classes = names.to_vec();
-            let var_smoothing = reader.non_negative("var_smoothing", 1e-9, false)?;
+            let var_smoothing = reader.float("var_smoothing")?;
             let data = DatasetBase::new(x, Array1::from(y.to_vec()));
             let model = GaussianNb::params()
                 .var_smoothing(var_smoothing)
@@ -783,10 +723,10 @@ pub fn train(
             }
             classes = names.to_vec();
             svm_fits_in_memory(x.nrows())?;
-            let c = reader.non_negative("c", 1.0, true)?;
-            let eps = reader.non_negative("eps", 1e-3, true)?;
+            let c = reader.float("c")?;
+            let eps = reader.float("eps")?;
             let params = Svm::<f64, bool>::params().pos_neg_weights(c, c).eps(eps);
-            let params = match reader.choice("kernel", &["linear", "gaussian"], "linear")? {
+            let params = match reader.choice("kernel")? {
                 "gaussian" => params.gaussian_kernel(gaussian_width(x)),
                 _ => params.linear_kernel(),
             };
@@ -801,16 +741,15 @@ pub fn train(
                     "kmeans is a clusterer: it takes no target".to_string(),
                 ));
             }
-            let k = reader.count("k", 8, 1)?;
+            let k = reader.count("k")?;
             if k > x.nrows() {
                 return Err(reader.invalid(
                     "k",
                     format!("is {k}, more than the {} training rows", x.nrows()),
                 ));
             }
-            let max_iterations = reader.count("max_iterations", 300, 1)? as u64;
-            // The seed is bits: a negative literal is as good a seed as any.
-            let seed = reader.int("seed").map_or(seed, |s| s as u64);
+            let max_iterations = reader.count("max_iterations")? as u64;
+            let seed = reader.seed("seed", split_seed)?;
             let rng = Xoshiro256Plus::seed_from_u64(seed);
             let data = DatasetBase::from(x);
             let model = KMeans::params_with(k, rng, L2Dist)
@@ -841,11 +780,17 @@ impl LinearFit {
     /// scikit-learn's `Ridge(alpha = l2)`: minimises
     /// `‖y − Xw − b‖² + l2·‖w‖²` with `b` unpenalised. Centring `X` and `y`
     /// takes `b` out of the problem, leaving the p×p normal equations
-    /// `(XcᵀXc + l2·I) w = Xcᵀyc`; then `b = ȳ − x̄ᵀw`. The closed form
-    /// replaces linfa-elasticnet's coordinate descent, which needed minutes
-    /// in a debug build on 40k rows.
-    fn ridge(x: ArrayView2<f64>, y: &[f64], l2: f64) -> Result<LinearFit, String> {
-        let (x_mean, y_mean, mut gram, moment) = normal_equations(x, y, true);
+    /// `(XcᵀXc + l2·I) w = Xcᵀyc`; then `b = ȳ − x̄ᵀw`. Without an
+    /// intercept the same equations on the raw data, and `b = 0`. The
+    /// closed form replaces linfa-elasticnet's coordinate descent, which
+    /// needed minutes in a debug build on 40k rows.
+    fn ridge(
+        x: ArrayView2<f64>,
+        y: &[f64],
+        l2: f64,
+        fit_intercept: bool,
+    ) -> Result<LinearFit, String> {
+        let (x_mean, y_mean, mut gram, moment) = normal_equations(x, y, fit_intercept);
         gram.diag_mut().mapv_inplace(|d| d + l2);
         let weights = cholesky_solve(gram, moment).map_err(|feature| {
             format!(

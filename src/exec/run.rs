@@ -403,7 +403,7 @@ impl Runner<'_> {
             .planned
             .iter()
             .find(|p| p.stage == stage.name)
-            .map_or(Reason::NotCached, |p| p.reason);
+            .map_or(Reason::NotCached, |p| p.reason.clone());
         let started = Instant::now();
         let mut cached = !planned.will_run();
         let (meta, output) = if cached {
@@ -616,7 +616,8 @@ impl Runner<'_> {
                 let frame = self.table(stage, data)?;
                 let transforms = self.lineage(data)?;
                 let files = self.lineage_files(data);
-                let artifact = learn::train(block, info, &frame, transforms, files, &self.params)
+                let split_seed = self.program().split_seed_upstream(data);
+                let artifact = learn::train(block, info, &frame, transforms, files, split_seed)
                     .map_err(|e| fail(stage, e))?;
                 Output::Model(Box::new(artifact))
             }
@@ -661,7 +662,11 @@ impl Runner<'_> {
         let paths = self.plan.files.get(&index).cloned().unwrap_or_default();
         let mut spec = SourceSpec::new(&stage.name, format, paths, schema.clone());
         if let Some(Value::Str(d)) = block.fields.get("delimiter") {
-            spec.delimiter = d.bytes().next().unwrap_or(b',');
+            // The checker accepts only one ASCII character.
+            spec.delimiter = match d.as_bytes() {
+                [byte] => *byte,
+                _ => return Err(fail(stage, format!("the delimiter {d:?} is not one byte"))),
+            };
         }
         if let Some(Value::Bool(h)) = block.fields.get("header") {
             spec.header = *h;
