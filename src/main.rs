@@ -583,7 +583,7 @@ fn plan(
                         "{verb} {:<9} {:<width$}  {}",
                         p.kind.as_str(),
                         p.stage,
-                        p.reason.words()
+                        p.reason
                     );
                 }
             }

@@ -83,18 +83,14 @@ impl Progress {
                         ProgressStyle::with_template("{spinner} {msg} {elapsed}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
-                    bar.set_message(format!("{} ({})", label(*kind, stage), reason.words()));
+                    bar.set_message(format!("{} ({})", label(*kind, stage), reason));
                     bar.enable_steady_tick(Duration::from_millis(100));
                     self.running
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .insert(stage.clone(), bar);
                 } else {
-                    self.line(format!(
-                        "run    {} ({})",
-                        label(*kind, stage),
-                        reason.words()
-                    ));
+                    self.line(format!("run    {} ({})", label(*kind, stage), reason));
                 }
             }
             Event::StageFinished {

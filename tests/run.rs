@@ -153,6 +153,74 @@ fn plan_says_when_a_source_file_changed() {
     assert!(line("holdout").ends_with("upstream changed"), "{plan}");
 }
 
+/// Each stage is keyed on the params it reads: on diamonds, `alpha` is read
+/// by the ridge model alone and `seed` by the split alone.
+#[test]
+fn a_param_reruns_only_the_stages_that_read_it() {
+    let dir = example("diamonds");
+    assert_eq!(run(&dir, &[]).status.code(), Some(0));
+    let plan = |param: &str| {
+        let output = mlp()
+            .arg("plan")
+            .arg(&dir)
+            .args(["--param", param])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+        let plan = String::from_utf8_lossy(&output.stdout).to_string();
+        let rerun: Vec<(String, String)> = plan
+            .lines()
+            .filter(|l| l.starts_with("run "))
+            .map(|l| {
+                // `run  KIND  STAGE  REASON`; a stage name has single spaces.
+                let after_kind = l[4..].trim_start().split_once(' ').unwrap().1;
+                let (stage, reason) = after_kind.trim_start().split_once("  ").unwrap();
+                (stage.to_string(), reason.trim().to_string())
+            })
+            .collect();
+        rerun
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        plan("alpha=10.0"),
+        pairs(&[
+            ("price_ridge", "param `alpha` changed"),
+            ("evaluate price_ridge on prepared.test", "upstream changed"),
+        ])
+    );
+    // The value it already has changes nothing.
+    assert_eq!(plan("alpha=1.0"), pairs(&[]));
+    let seed = plan("seed=7");
+    assert_eq!(
+        seed[0],
+        ("holdout".to_string(), "param `seed` changed".to_string())
+    );
+    assert!(
+        seed[1..].iter().all(|(_, r)| r == "upstream changed"),
+        "{seed:?}"
+    );
+    assert!(
+        !seed.iter().any(|(s, _)| s == "stones" || s == "priced"),
+        "{seed:?}"
+    );
+
+    // And the run agrees with the plan.
+    assert_eq!(run(&dir, &["--param", "alpha=10.0"]).status.code(), Some(0));
+    let reran: Vec<String> = stages(&latest(&dir))
+        .into_iter()
+        .filter(|(_, cached)| !cached)
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        reran,
+        ["price_ridge", "evaluate price_ridge on prepared.test"]
+    );
+}
+
 #[test]
 fn results_do_not_depend_on_jobs() {
     let one = fixture("small");

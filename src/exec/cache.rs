@@ -28,6 +28,9 @@ pub struct KeyParts {
     pub definition: String,
     /// Source file path (as written in the pipeline) to the hash of its bytes.
     pub files: BTreeMap<String, String>,
+    /// The params the stage reads, to their values (as JSON).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
     pub inputs: Vec<String>,
 }
 
@@ -42,6 +45,12 @@ impl KeyParts {
             hasher.update(b"\0file\0");
             hasher.update(path.as_bytes());
             hasher.update(hash.as_bytes());
+        }
+        for (name, value) in &self.params {
+            hasher.update(b"\0param\0");
+            hasher.update(name.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(value.as_bytes());
         }
         for input in &self.inputs {
             hasher.update(b"\0input\0");
@@ -75,13 +84,15 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
 }
 
 /// Why a stage will run, or that it will not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     Cached,
     Forced,
     NotCached,
     SourceFileChanged,
+    /// The value of these params (set or unset by `--param`) changed.
+    ParamChanged(Vec<String>),
     DefinitionChanged,
     UpstreamChanged,
     /// The entry was there, but its files are not what was written.
@@ -89,20 +100,28 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub fn will_run(self) -> bool {
-        self != Reason::Cached
+    pub fn will_run(&self) -> bool {
+        *self != Reason::Cached
     }
+}
 
-    pub fn words(self) -> &'static str {
-        match self {
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words = match self {
             Reason::Cached => "cached",
             Reason::Forced => "forced",
             Reason::NotCached => "not cached",
             Reason::SourceFileChanged => "source file changed",
+            Reason::ParamChanged(names) => {
+                let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                let noun = if names.len() == 1 { "param" } else { "params" };
+                return write!(f, "{noun} {} changed", names.join(", "));
+            }
             Reason::DefinitionChanged => "definition changed",
             Reason::UpstreamChanged => "upstream changed",
             Reason::CacheDamaged => "cache entry damaged, rebuilt",
-        }
+        };
+        f.write_str(words)
     }
 }
 
@@ -161,8 +180,21 @@ impl Cache {
         else {
             return Reason::NotCached;
         };
+        // The checked definition holds the values of the params it read,
+        // so a changed param is reported as such, not as an edit.
+        let changed_params: Vec<String> = previous
+            .params
+            .keys()
+            .chain(parts.params.keys())
+            .filter(|name| previous.params.get(*name) != parts.params.get(*name))
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         if previous.files != parts.files {
             Reason::SourceFileChanged
+        } else if !changed_params.is_empty() {
+            Reason::ParamChanged(changed_params)
         } else if previous.definition != parts.definition {
             Reason::DefinitionChanged
         } else if previous.inputs != parts.inputs {

@@ -103,15 +103,27 @@ pub fn key_parts(
     files: &HashMap<usize, Vec<PathBuf>>,
     project: &Path,
 ) -> Result<Vec<KeyParts>, String> {
-    let params = serde_json::to_string(&program.params).unwrap_or_default();
+    let unserialisable = |what: &str, error: serde_json::Error| {
+        format!("cannot key the stage {what} for the cache: {error}")
+    };
     let mut parts: Vec<KeyParts> = Vec::with_capacity(stages.len());
     for (index, stage) in stages.iter().enumerate() {
         let block = &program.blocks[stage.block];
         let ast = serde_json::to_value(&resolved.item(block.id).kind)
             .map(without_spans)
-            .unwrap_or_default();
-        let checked = serde_json::to_string(block).unwrap_or_default();
-        let definition = format!("{}\n{ast}\n{checked}\n{params}", stage.kind.as_str());
+            .map_err(|e| unserialisable(&stage.name, e))?;
+        let checked = serde_json::to_string(block).map_err(|e| unserialisable(&stage.name, e))?;
+        let definition = format!("{}\n{ast}\n{checked}", stage.kind.as_str());
+        let mut params = BTreeMap::new();
+        for param in program
+            .params
+            .iter()
+            .filter(|p| block.params.contains(&p.name))
+        {
+            let value =
+                serde_json::to_string(&param.value).map_err(|e| unserialisable(&stage.name, e))?;
+            params.insert(param.name.clone(), value);
+        }
         let mut hashes = BTreeMap::new();
         for path in files.get(&index).into_iter().flatten() {
             let hash = hash_file(path)
@@ -123,6 +135,7 @@ pub fn key_parts(
         parts.push(KeyParts {
             definition: super::cache::hash_bytes(definition.as_bytes()),
             files: hashes,
+            params,
             inputs,
         });
     }
