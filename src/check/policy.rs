@@ -463,13 +463,21 @@ impl<'r> Checker<'r> {
         self.diags.push(d.with_help(format!("{help}drop {} before training, or list features without them (columns derived from a @{} column are @{} too)", columns.join(", "), tag.name, tag.name)));
     }
 
+    /// The severity a policy's findings take. Read from the source: a rule
+    /// on a named model is judged while its policy is being checked, before
+    /// the policy is in the program.
     fn policy_severity(&self, policy: BlockId) -> Severity {
-        match self.program.block(policy).map(|b| &b.info) {
-            Some(BlockInfo::Policy(p)) => match p.severity.as_str() {
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                _ => Severity::Error,
-            },
+        let ast::ItemKind::Policy(p) = &self.resolved.item(policy).kind else {
+            return Severity::Error;
+        };
+        let word = p.body.field("severity").and_then(|f| match &f.value.kind {
+            ExprKind::Name(n) => Some(n.name.as_str()),
+            ExprKind::Str(s) => Some(s.as_str()),
+            _ => None,
+        });
+        match word {
+            Some("warning") => Severity::Warning,
+            Some("info") => Severity::Info,
             _ => Severity::Error,
         }
     }
