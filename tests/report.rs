@@ -53,6 +53,7 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         residuals: None,
         weights: None,
         clusters: None,
+        groups: None,
     }
 }
 
@@ -741,4 +742,37 @@ fn roc_legend_shows_the_area() {
     ));
     // scikit-learn's roc_auc_score on the same data: 0.62.
     assert!(render(&report(vec![model])).contains("Model (AUC = 0.620)"));
+}
+
+#[test]
+fn the_groups_table_lists_every_group_escaped() {
+    use mlp::exec::report::{GroupRow, GroupTable};
+    let hostile = "<script>alert(\"x\")</script>&'";
+    let row = |group: &str, rows: usize, recall: f64| GroupRow {
+        group: group.to_string(),
+        rows,
+        metrics: metrics(&[
+            ("recall_by_group", recall),
+            ("selection_rate_by_group", 0.25),
+            (hostile, f64::NAN),
+        ]),
+    };
+    let mut model = classifier();
+    model.groups = Some(GroupTable {
+        column: hostile.to_string(),
+        groups: vec![row("f", 1234, 0.5), row(hostile, 7, 0.0)],
+    });
+    let page = render(&report(vec![model]));
+    assert_well_formed(&page);
+    assert!(!page.contains("<script>"));
+    assert!(page.contains(
+        "By group of <code>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</code>"
+    ));
+    // Metric names lose their `_by_group`; counts and values are formatted.
+    assert!(page.contains("<th class=\"num\">recall</th><th class=\"num\">selection_rate</th>"));
+    assert!(page.contains("<tr><td>f</td><td class=\"num\">1,234</td>"));
+    assert!(page.contains("<td class=\"num\">0.5000</td>"));
+    assert!(page.contains("<td class=\"num\">n/a</td>"), "a NaN is n/a");
+    // Without groups, no table.
+    assert!(!render(&report(vec![classifier()])).contains("By group of"));
 }

@@ -98,19 +98,32 @@ pub struct Metric {
     pub binary_only: bool,
     /// Only for an algorithm that gives class probabilities.
     pub needs_probabilities: bool,
+    /// A fairness metric: only for an `evaluate` that names a `groups`
+    /// column.
+    pub needs_groups: bool,
 }
 
 impl Metric {
-    /// Why the metric cannot be computed for a model of `algorithm` with
-    /// `classes` target classes (when known); `None` when it can.
     /// Why this metric cannot be computed for `model` (named in the
     /// message), trained with `algorithm` on `classes` target classes when
-    /// known; `None` when it can.
+    /// known, by an `evaluate` without `groups`; `None` when it can.
     pub fn unfit_for(
         &self,
         model: &str,
         algorithm: &Algorithm,
         classes: Option<usize>,
+    ) -> Option<String> {
+        self.unfit_with(model, algorithm, classes, false)
+    }
+
+    /// As [`Metric::unfit_for`], by an `evaluate` that names a `groups`
+    /// column when `groups` is true.
+    pub fn unfit_with(
+        &self,
+        model: &str,
+        algorithm: &Algorithm,
+        classes: Option<usize>,
+        groups: bool,
     ) -> Option<String> {
         if self.kind != algorithm.kind {
             return Some(format!(
@@ -130,6 +143,12 @@ impl Metric {
             return Some(format!(
                 "`{}` needs class probabilities, which `{}` does not give",
                 self.name, algorithm.name
+            ));
+        }
+        if self.needs_groups && !groups {
+            return Some(format!(
+                "`{}` compares groups of rows, but this evaluation of `{model}` names no `groups` column",
+                self.name
             ));
         }
         None
@@ -238,6 +257,7 @@ pub fn parse() -> Result<Catalog, String> {
             higher_is_better: word(&entry.body, "better").as_deref() != Some("lower"),
             binary_only: word(&entry.body, "classes").as_deref() == Some("binary"),
             needs_probabilities: word(&entry.body, "needs").as_deref() == Some("probabilities"),
+            needs_groups: word(&entry.body, "needs").as_deref() == Some("groups"),
         });
     }
     for entry in entries("operations")? {
@@ -422,6 +442,16 @@ mod tests {
             catalog.operation("derive").map(|o| o.named.is_none()),
             Some(true)
         );
+        let parity = catalog
+            .metric("demographic_parity_difference")
+            .expect("demographic_parity_difference");
+        assert!(parity.needs_groups && parity.binary_only && parity.scalar);
+        assert!(!parity.higher_is_better);
+        let by_group = catalog
+            .metric("accuracy_by_group")
+            .expect("accuracy_by_group");
+        assert!(by_group.needs_groups && !by_group.scalar && !by_group.binary_only);
+        assert!(!catalog.metric("accuracy").expect("accuracy").needs_groups);
         let lr = catalog.algorithm("logistic_regression").expect("lr");
         assert_eq!(
             lr.hyper[0].min,

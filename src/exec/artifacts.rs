@@ -7,7 +7,7 @@ use super::cache::{hash_bytes, hash_file, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
-use super::report::{self, Confusion};
+use super::report::{self, Confusion, GroupTable};
 use super::run::StageRecord;
 use crate::files::{io_words, sweep_stale_temps, temp_sibling, write_atomic};
 use polars::prelude::*;
@@ -293,6 +293,10 @@ struct MetricsFile<'a> {
     gates: &'a [GateOutcome],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     confusion_matrices: BTreeMap<String, &'a Confusion>,
+    /// The per-group table of each evaluation that names a `groups`
+    /// column, under the same key as its metrics in `models`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    groups: BTreeMap<String, &'a GroupTable>,
 }
 
 /// The mark in `run.json` that says mlp wrote the folder, so that a later
@@ -388,12 +392,27 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
         .iter()
         .filter_map(|e| e.confusion.as_ref().map(|c| (e.name.clone(), c)))
         .collect();
+    // Keyed as `run` keys `metrics`: the model, then `MODEL on TABLE` for
+    // its later evaluations.
+    let mut groups = BTreeMap::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in outputs.evaluations {
+        let key = if seen.insert(e.name.as_str()) {
+            e.name.clone()
+        } else {
+            format!("{} on {}", e.name, e.evaluated_on)
+        };
+        if let Some(table) = &e.groups {
+            groups.insert(key, table);
+        }
+    }
     write(
         &dir.join("metrics.json"),
         &json(&MetricsFile {
             models: outputs.metrics,
             gates: outputs.gates,
             confusion_matrices,
+            groups,
         })?,
     )?;
     for model in outputs.models {

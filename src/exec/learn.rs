@@ -2,11 +2,12 @@
 //! polars tables and linfa's ndarray matrices.
 
 use super::artifacts::{Evaluation, ModelArtifact, TrainedOn, TransformRecord};
+use super::fairness::{self, Grouping};
 use super::metrics;
 use super::models::{
     self, Algorithm, Hyper, HyperValue, ModelKind, Prediction, Target, TrainedModel,
 };
-use super::report::{roc_points, Confusion, Weights};
+use super::report::{roc_points, Confusion, GroupRow, GroupTable, Weights};
 use crate::check::types::Value;
 use crate::check::{Block, ModelInfo, TableRef};
 use ndarray::{Array2, ShapeBuilder};
@@ -79,6 +80,43 @@ fn labels(frame: &DataFrame, target: &str) -> Result<Vec<String>, String> {
                 .ok_or_else(|| format!("the target column `{target}` is missing at row {}", i + 1))
         })
         .collect()
+}
+
+/// The values of the `groups` column, as text like [`labels`]; a null is
+/// an error (the checker refuses a nullable groups column).
+fn group_values(frame: &DataFrame, column: &str) -> Result<Vec<String>, String> {
+    let values = frame
+        .column(column)
+        .map_err(|_| format!("the groups column `{column}` is missing from the table"))?;
+    let text = values
+        .cast(&DataType::String)
+        .map_err(|e| format!("the groups column `{column}`: {e}"))?;
+    let text = text.str().map_err(|e| e.to_string())?;
+    text.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(str::to_string).ok_or_else(|| {
+                format!(
+                    "the groups column `{column}` is missing at row {}: a missing value is no group",
+                    i + 1
+                )
+            })
+        })
+        .collect()
+}
+
+/// A per-group metric (`accuracy_by_group`, ...) on the rows of one group.
+fn per_group(metric: &str, positive: usize, t: &[usize], p: &[usize]) -> metrics::Result<f64> {
+    match metric {
+        "accuracy_by_group" => metrics::accuracy(t, p),
+        "precision_by_group" => metrics::precision(t, p, positive),
+        "recall_by_group" => metrics::recall(t, p, positive),
+        "f1_by_group" => metrics::f1(t, p, positive),
+        "selection_rate_by_group" => fairness::selection_rate(p, positive),
+        other => Err(metrics::MetricError::new(format!(
+            "`{other}` is not a per-group metric"
+        ))),
+    }
 }
 
 fn class_indices(
@@ -234,6 +272,7 @@ pub fn evaluate(
     frame: &DataFrame,
     data: &TableRef,
     wanted: &[String],
+    groups: Option<&str>,
 ) -> Result<Evaluation, String> {
     let model = TrainedModel::from_json(&artifact.model.to_string()).map_err(|e| e.to_string())?;
     let x = features(frame, &artifact.features, false)?;
@@ -253,6 +292,7 @@ pub fn evaluate(
         residuals: None,
         weights: weights(&model, &artifact.features),
         clusters: None,
+        groups: None,
     };
     let err = |e: metrics::MetricError| e.to_string();
     match prediction {
@@ -269,8 +309,60 @@ pub fn evaluate(
             } else {
                 None
             };
+            // The groups column is read from the evaluated table, so it
+            // stays aligned with its rows whether it is a feature or not.
+            let grouping = match groups {
+                Some(column) => Some((column, Grouping::new(&group_values(frame, column)?))),
+                None => None,
+            };
+            if let Some((column, grouping)) = &grouping {
+                evaluation.groups = Some(GroupTable {
+                    column: column.to_string(),
+                    groups: grouping
+                        .names
+                        .iter()
+                        .zip(grouping.sizes())
+                        .map(|(group, rows)| GroupRow {
+                            group: group.clone(),
+                            rows,
+                            metrics: BTreeMap::new(),
+                        })
+                        .collect(),
+                });
+            }
+            let needs_groups = |metric: &str| {
+                grouping.as_ref().map(|(_, g)| g).ok_or_else(|| {
+                    format!("`{metric}` compares groups: the evaluation names no `groups` column")
+                })
+            };
             for metric in wanted.iter().map(String::as_str) {
+                if metric.ends_with("_by_group") {
+                    let values =
+                        fairness::by_group(&truth, &predicted, needs_groups(metric)?, |t, p| {
+                            per_group(metric, positive, t, p)
+                        })
+                        .map_err(err)?;
+                    if let Some(table) = &mut evaluation.groups {
+                        for (row, value) in table.groups.iter_mut().zip(values) {
+                            row.metrics.insert(metric.to_string(), value);
+                        }
+                    }
+                    continue;
+                }
                 let value = match metric {
+                    "demographic_parity_difference" => fairness::demographic_parity_difference(
+                        &predicted,
+                        needs_groups(metric)?,
+                        positive,
+                    )
+                    .map_err(err)?,
+                    "equalized_odds_difference" => fairness::equalized_odds_difference(
+                        &truth,
+                        &predicted,
+                        needs_groups(metric)?,
+                        positive,
+                    )
+                    .map_err(err)?,
                     "accuracy" => metrics::accuracy(&truth, &predicted).map_err(err)?,
                     "precision" => metrics::precision(&truth, &predicted, positive).map_err(err)?,
                     "recall" => metrics::recall(&truth, &predicted, positive).map_err(err)?,

@@ -19,7 +19,7 @@ use ndarray::ArrayView2;
 pub struct MetricError(String);
 
 impl MetricError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         MetricError(message.into())
     }
 

@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod cache;
 pub mod data;
 pub mod expect;
+pub mod fairness;
 pub mod gates;
 pub mod learn;
 pub mod lower;

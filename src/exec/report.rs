@@ -48,6 +48,27 @@ pub struct ModelReport {
     pub weights: Option<Weights>,
     /// `(cluster name, size)`.
     pub clusters: Option<Vec<(String, usize)>>,
+    /// With `groups = COLUMN`: the rows and per-group metrics of each group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupTable>,
+}
+
+/// The groups of an evaluation that names a `groups` column.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupTable {
+    /// The column whose values are the groups.
+    pub column: String,
+    /// The groups that occur in the evaluated rows, in order.
+    pub groups: Vec<GroupRow>,
+}
+
+/// One group: its value, its number of rows and its per-group metrics
+/// (`accuracy_by_group`, ...: those the evaluation computes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub group: String,
+    pub rows: usize,
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// A confusion matrix: `matrix[true][predicted]`, classes in `labels` order.
@@ -232,6 +253,7 @@ code, .hash { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .empty { color: var(--muted); background: var(--card); border: 1px dashed var(--line); border-radius: 8px;
   padding: 12px 14px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
+h4.groups { font-size: 14px; margin: 16px 0 8px; font-weight: 600; overflow-wrap: anywhere; }
 "#;
 
 // ---------------------------------------------------------------- escaping
@@ -567,7 +589,59 @@ fn model_card(page: &mut String, model: &ModelReport) {
     if let Some(clusters) = &model.clusters {
         clusters_plot(page, clusters);
     }
-    page.push_str("</div></div></section>\n");
+    page.push_str("</div></div>\n");
+    if let Some(groups) = &model.groups {
+        groups_table(page, groups);
+    }
+    page.push_str("</section>\n");
+}
+
+/// The per-group table of a fairness evaluation: one row per group, its
+/// rows and every per-group metric (named without `_by_group`).
+fn groups_table(page: &mut String, table: &GroupTable) {
+    let mut names: Vec<&str> = Vec::new();
+    for row in &table.groups {
+        for name in row.metrics.keys() {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    let _ = write!(
+        page,
+        "<h4 class=\"groups\">By group of <code>{}</code></h4>\n\
+         <div class=\"tablewrap\"><table class=\"groups\"><thead><tr><th>Group</th><th class=\"num\">Rows</th>",
+        esc(&table.column)
+    );
+    for name in &names {
+        let shown = name.strip_suffix("_by_group").unwrap_or(name);
+        let _ = write!(page, "<th class=\"num\">{}</th>", esc(shown));
+    }
+    page.push_str("</tr></thead><tbody>\n");
+    if table.groups.is_empty() {
+        let _ = writeln!(
+            page,
+            "<tr><td colspan=\"{}\" class=\"muted\">no rows</td></tr>",
+            names.len() + 2
+        );
+    }
+    for row in &table.groups {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td class=\"num\">{}</td>",
+            esc(&row.group),
+            count(row.rows as u64)
+        );
+        for name in &names {
+            let value = row
+                .metrics
+                .get(*name)
+                .map_or("—".to_string(), |v| metric_value(*v));
+            let _ = write!(page, "<td class=\"num\">{value}</td>");
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody></table></div>\n");
 }
 
 /// Opens a `<figure>` with its caption and an `<svg>` of the given size.
