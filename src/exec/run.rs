@@ -632,8 +632,9 @@ impl Runner<'_> {
                 };
                 let data = info.data.as_ref().ok_or_else(|| fail(stage, "no data"))?;
                 let frame = self.table(stage, data)?;
-                let evaluation = learn::evaluate(&model, &frame, data, &info.metrics)
-                    .map_err(|e| fail(stage, e))?;
+                let evaluation =
+                    learn::evaluate(&model, &frame, data, &info.metrics, info.groups.as_deref())
+                        .map_err(|e| fail(stage, e))?;
                 Output::Evaluation(Box::new(evaluation))
             }
             BlockInfo::Policy(_) | BlockInfo::Deploy(_) => return Err(fail(stage, "not a stage")),
@@ -1027,34 +1028,12 @@ fn output_view(output: &Output) -> artifacts::OutputView<'_> {
 
 /// `20261128-221530-<8 hex>`: sortable by time, unique per content.
 fn run_id(plan: &Plan) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
+    let now = crate::clock::Utc::now();
     let keys: Vec<String> = plan.planned.iter().map(|p| p.key.clone()).collect();
-    let salt = format!("{}{}{}", keys.join(""), std::process::id(), secs);
+    let salt = format!("{}{}{}", keys.join(""), std::process::id(), now.unix);
     format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}-{}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
+        "{}-{}",
+        now.compact(),
         &super::cache::hash_bytes(salt.as_bytes())[..8]
     )
-}
-
-/// Days since 1970-01-01 to a (year, month, day) in the Gregorian calendar
-/// (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
