@@ -91,6 +91,34 @@ fn bench(c: &mut Criterion) {
         )
     });
     group.finish();
+
+    // `mlp lint` is the check plus the rules: the rules alone, on the
+    // checked program, against the check they follow (the ratio is the
+    // figure in docs/performance.md).
+    let (resolved, checked, _) = check_all(&text);
+    let mut sources = SourceMap::new();
+    sources.add("big.mlp", "big.mlp", text.clone());
+    let data_files = mlp::files::DataFiles::new();
+    let confinement =
+        mlp::files::Confinement::new(Path::new("."), false).expect("the working directory");
+    let hashes = std::collections::BTreeMap::new();
+    let context = mlp::lint::Context {
+        program: &checked.program,
+        resolved: &resolved,
+        sources: &sources,
+        data_files: &data_files,
+        confinement: &confinement,
+        diagnostics: &checked.diagnostics,
+        approvals: &[],
+        model_hashes: &hashes,
+    };
+    let mut group = c.benchmark_group("lint");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("100k_lines_rules", |b| {
+        b.iter_with_large_drop(|| mlp::lint::lint(black_box(&context)))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

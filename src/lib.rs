@@ -9,14 +9,18 @@
 //! 4. [`diagnostics`]: the code table and rendering (human, JSON).
 //! 5. [`driver`]: reads files from disk and runs the phases for the CLI.
 
+pub mod approvals;
 pub mod check;
+pub mod clock;
 pub mod diagnostics;
+pub mod doc;
 pub mod driver;
 pub mod exec;
 pub mod files;
 pub mod fmt;
 pub mod graph;
 pub mod ir;
+pub mod lint;
 pub mod resolve;
 pub mod source;
 pub mod syntax;

@@ -42,6 +42,19 @@ enum DiagnosticFormat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LintFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DenyLevel {
+    Warnings,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Emit {
     Ir,
 }
@@ -91,6 +104,25 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
         /// Apply an `env` overlay: `--env prod`
+        #[arg(long)]
+        env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
+    /// Lint governance: the built-in rules (docs/rules/) and the pipeline's
+    /// own policies, statically. Exit 1 on an error finding (or a warning
+    /// with `--deny warnings`), 0 otherwise
+    Lint {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: LintFormat,
+        /// `--deny warnings`: warnings fail the lint too
+        #[arg(long, value_enum)]
+        deny: Option<DenyLevel>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Lint the pipeline with an `env` overlay applied: `--env prod`
         #[arg(long)]
         env: Option<String>,
         #[command(flatten)]
@@ -164,8 +196,33 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Show the documentation of a diagnostic code, e.g. `mlp explain MLP0001`
+    /// Show the documentation of a diagnostic code or lint rule, e.g.
+    /// `mlp explain MLP0001`, `mlp explain GOV011`
     Explain { code: String },
+    /// Record a human approval of a deployment's model, under `approvals/`
+    /// (commit it): valid for the exact model artifact of the run only
+    Approve {
+        /// A `.mlp` file, or a folder with a `main.mlp`
+        path: PathBuf,
+        /// The deployment approved
+        #[arg(long)]
+        deploy: String,
+        /// The approver's email address
+        #[arg(long)]
+        by: String,
+        /// Why the release is approved
+        #[arg(long)]
+        reason: String,
+        /// The run whose model is approved (default: the latest run)
+        #[arg(long)]
+        run: Option<PathBuf>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
 }
 
 /// Rust ignores SIGPIPE, so `mlp plan | head` would panic on the closed
@@ -207,6 +264,15 @@ fn cli_main() -> ExitCode {
             env,
             access,
         } => options(&params, env).and_then(|o| check(&paths, format, emit, &o, &access.access())),
+        Command::Lint {
+            paths,
+            format,
+            deny,
+            params,
+            env,
+            access,
+        } => options(&params, env)
+            .and_then(|o| lint(&paths, format, deny.is_some(), &o, &access.access())),
         Command::Graph {
             path,
             format,
@@ -263,6 +329,26 @@ fn cli_main() -> ExitCode {
         }),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code } => explain(&code),
+        Command::Approve {
+            path,
+            deploy,
+            by,
+            reason,
+            run,
+            params,
+            env,
+            access,
+        } => options(&params, env).and_then(|o| {
+            approve(
+                &path,
+                &deploy,
+                &by,
+                &reason,
+                run.as_deref(),
+                &o,
+                &access.access(),
+            )
+        }),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -410,6 +496,89 @@ fn check(
         };
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     }
+    Ok(if failed { EXIT_DIAGNOSTICS } else { 0 })
+}
+
+fn lint(
+    paths: &[PathBuf],
+    format: LintFormat,
+    deny_warnings: bool,
+    options: &Options,
+    access: &driver::Access,
+) -> Result<u8, IoError> {
+    let entries = driver::entries(paths)?;
+    let mut compilations = Vec::new();
+    for entry in &entries {
+        let compilation = driver::compile(entry, options, access)?;
+        if usage_errors(&compilation) {
+            return Ok(EXIT_USAGE);
+        }
+        let approvals = mlp::approvals::load(&compilation.project_dir)
+            .map_err(|e| IoError::new(&compilation.project_dir, e))?;
+        let approvals: Vec<_> = approvals.into_iter().map(|(_, a)| a).collect();
+        let hashes = match mlp::approvals::latest_run(&compilation.project_dir) {
+            Some(run) => mlp::approvals::model_hashes(&run).map_err(|e| IoError::new(&run, e))?,
+            None => Default::default(),
+        };
+        compilations.push((compilation, approvals, hashes));
+    }
+    let reports: Vec<mlp::lint::output::Report> = compilations
+        .iter()
+        .map(|(c, approvals, hashes)| {
+            let context = mlp::lint::Context {
+                approvals,
+                model_hashes: hashes,
+                program: &c.program,
+                resolved: &c.resolved,
+                sources: &c.sources,
+                data_files: &c.data_files,
+                confinement: &c.confinement,
+                diagnostics: &c.diagnostics,
+            };
+            let relabeled = mlp::lint::rules::RELABELED;
+            let mut findings: Vec<mlp::lint::Finding> = c
+                .diagnostics
+                .iter()
+                .filter(|d| !relabeled.contains(&d.code))
+                .map(|d| mlp::lint::Finding {
+                    diagnostic: d.clone(),
+                    waiver: None,
+                })
+                .collect();
+            let linted = mlp::lint::lint(&context);
+            findings.extend(linted.findings);
+            mlp::lint::output::Report {
+                sources: &c.sources,
+                findings,
+                obligations: linted.obligations,
+            }
+        })
+        .collect();
+    use mlp::lint::output;
+    match format {
+        LintFormat::Human => {
+            let style = render::HumanStyle {
+                color: color_enabled(),
+                width: 100,
+            };
+            eprint!("{}", output::human(&reports, style));
+        }
+        LintFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&output::json(&reports)).unwrap_or_default()
+        ),
+        LintFormat::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&output::sarif(&reports)).unwrap_or_default()
+        ),
+        LintFormat::Github => print!("{}", output::github(&reports)),
+    }
+    let failed = reports.iter().any(|r| {
+        r.findings.iter().any(|f| f.fails(deny_warnings))
+            || r.obligations
+                .iter()
+                .any(|o| o.status == mlp::lint::ObligationStatus::UnknownRule)
+    });
     Ok(if failed { EXIT_DIAGNOSTICS } else { 0 })
 }
 
@@ -621,14 +790,121 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {
     })
 }
 
+fn approve(
+    path: &std::path::Path,
+    deploy: &str,
+    by: &str,
+    reason: &str,
+    run: Option<&std::path::Path>,
+    options: &Options,
+    access: &driver::Access,
+) -> Result<u8, IoError> {
+    use mlp::check::BlockInfo;
+    let [entry] =
+        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
+            IoError::new(
+                path,
+                "approve one pipeline: a file, or a folder with a main.mlp",
+            )
+        })?;
+    let compilation = driver::compile(&entry, options, access)?;
+    if usage_errors(&compilation) {
+        return Ok(EXIT_USAGE);
+    }
+    if compilation.has_errors() {
+        report_all(
+            &compilation.diagnostics,
+            &compilation.sources,
+            DiagnosticFormat::Human,
+        );
+        return Ok(EXIT_DIAGNOSTICS);
+    }
+    mlp::approvals::validate(by, reason).map_err(|e| IoError::new(path, e))?;
+    let program = &compilation.program;
+    let deployments: Vec<&str> = program
+        .blocks
+        .iter()
+        .filter(|b| matches!(b.info, BlockInfo::Deploy(_)))
+        .map(|b| b.name.as_str())
+        .collect();
+    let deployment = program.by_name(deploy).and_then(|b| match &b.info {
+        BlockInfo::Deploy(info) => Some(info),
+        _ => None,
+    });
+    let Some(info) = deployment else {
+        return Err(IoError::new(
+            path,
+            format!(
+                "no deployment `{deploy}` (the deployments are: {})",
+                deployments.join(", ")
+            ),
+        ));
+    };
+    let Some(model) = &info.model else {
+        return Err(IoError::new(
+            path,
+            format!("`{deploy}` serves no model: there is nothing to approve"),
+        ));
+    };
+    let run = match run {
+        Some(run) => run.to_path_buf(),
+        None => mlp::approvals::latest_run(&compilation.project_dir).ok_or_else(|| {
+            IoError::new(
+                path,
+                "the pipeline has not run: `mlp run` it and review its report first",
+            )
+        })?,
+    };
+    let artifact = run.join("models").join(format!("{model}.json"));
+    let model_hash = mlp::exec::cache::hash_file(&artifact).map_err(|e| {
+        IoError::new(
+            &artifact,
+            format!(
+                "no model `{model}` in this run ({})",
+                mlp::files::io_words(&e)
+            ),
+        )
+    })?;
+    let pipeline = program.pipeline.as_ref();
+    let now = mlp::clock::Utc::now();
+    let approval = mlp::approvals::Approval {
+        format: mlp::approvals::FORMAT.to_string(),
+        pipeline: pipeline.map_or_else(|| "main".to_string(), |p| p.name.clone()),
+        pipeline_version: pipeline.and_then(|p| match p.fields.get("version") {
+            Some(mlp::check::types::Value::Str(v)) => Some(v.clone()),
+            _ => None,
+        }),
+        deploy: deploy.to_string(),
+        model: model.clone(),
+        model_hash,
+        run: run
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().to_string()),
+        by: by.to_string(),
+        reason: reason.trim().to_string(),
+        at: now.rfc3339(),
+    };
+    let written = mlp::approvals::record(&compilation.project_dir, &approval, now)
+        .map_err(|e| IoError::new(&compilation.project_dir, e))?;
+    println!(
+        "approved `{deploy}` (model `{model}`, {}) by {by}: {}",
+        &approval.model_hash[..12],
+        written.display()
+    );
+    Ok(0)
+}
+
 fn explain(code: &str) -> Result<u8, IoError> {
-    match diagnostics::codes::lookup(code) {
-        Some(info) => {
-            print!("{}", info.page);
+    let page = diagnostics::codes::lookup(code)
+        .map(|info| info.page)
+        .or_else(|| mlp::lint::rule(code).map(|r| r.doc));
+    match page {
+        Some(page) => {
+            print!("{page}");
             Ok(0)
         }
         None => {
-            eprintln!("error: `{code}` is not a diagnostic code of mlp (codes look like MLP0001)");
+            eprintln!("error: `{code}` is not a diagnostic code or lint rule of mlp (codes look like MLP0001 or GOV001)");
             Ok(EXIT_USAGE)
         }
     }

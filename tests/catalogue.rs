@@ -214,15 +214,28 @@ fn model_block(name: &str, algorithm: &str, target: Option<&str>, hyper: &str) -
     )
 }
 
+/// The metrics of a model use, in an evaluation with a `groups` column
+/// when the model is a classifier.
 fn applicable<'c>(
     cat: &'c catalog::Catalog,
     entry: &catalog::Algorithm,
     classes: Option<usize>,
 ) -> Vec<&'c catalog::Metric> {
+    let groups = entry.kind == ModelKind::Classifier;
     cat.metrics
         .iter()
-        .filter(|m| m.unfit_for("m", entry, classes).is_none())
+        .filter(|m| m.unfit_with("m", entry, classes, groups).is_none())
         .collect()
+}
+
+/// `groups = ...` for an evaluation of a classifier: a categorical column
+/// other than its target.
+fn groups_of(model_use: &ModelUse) -> &'static str {
+    match model_use.target {
+        Some("cls2") => "groups = cls3, ",
+        Some("cls3") => "groups = cls2, ",
+        _ => "",
+    }
 }
 
 #[test]
@@ -260,7 +273,13 @@ fn everything_check_accepts_run_executes() {
             // Defaults, and the metrics an evaluate without a list computes.
             let name = format!("{}_{u}", entry.name);
             pipeline += &model_block(&name, &entry.name, model_use.target, "");
-            pipeline += &format!("evaluate {name} on part.test\n");
+            pipeline += &match groups_of(model_use) {
+                "" => format!("evaluate {name} on part.test\n"),
+                groups => format!(
+                    "evaluate {name} on part.test {{ {} }}\n",
+                    groups.trim_end_matches(", ")
+                ),
+            };
             expected.push((name, scalar.clone()));
             let all: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
             for spec in &entry.hyper {
@@ -269,7 +288,8 @@ fn everything_check_accepts_run_executes() {
                     let hyper = format!("{} = {text}", spec.name);
                     pipeline += &model_block(&name, &entry.name, model_use.target, &hyper);
                     pipeline += &format!(
-                        "evaluate {name} on part.test {{ metrics = [{}] }}\n",
+                        "evaluate {name} on part.test {{ {}metrics = [{}] }}\n",
+                        groups_of(model_use),
                         all.join(", ")
                     );
                     expected.push((name, scalar.clone()));
@@ -363,8 +383,12 @@ fn everything_the_trainer_refuses_check_refuses_first() {
         }
         // Metrics that do not apply, on an evaluation of each use.
         for (u, model_use) in uses(entry).iter().enumerate() {
-            let fit: BTreeSet<&str> = applicable(cat, entry, model_use.classes)
+            // Evaluations without `groups` here: a fairness metric that would
+            // apply with one is MLP2025, any other unfit metric MLP2012.
+            let fit: BTreeSet<&str> = cat
+                .metrics
                 .iter()
+                .filter(|m| m.unfit_with("m", entry, model_use.classes, false).is_none())
                 .map(|m| m.name.as_str())
                 .collect();
             let unfit: Vec<&str> = cat
@@ -382,7 +406,15 @@ fn everything_the_trainer_refuses_check_refuses_first() {
                 let name = format!("unfit_{}_{u}_{metric}", entry.name);
                 pipeline += &model_block(&name, &entry.name, model_use.target, "");
                 pipeline += &format!("evaluate {name} on part.test {{ metrics = [{metric}] }}\n");
-                expected.push(("MLP2012".to_string(), line(&pipeline)));
+                let needs_only_groups = cat.metric(metric).is_some_and(|m| {
+                    m.needs_groups && m.unfit_with("m", entry, model_use.classes, true).is_none()
+                });
+                let code = if needs_only_groups {
+                    "MLP2025"
+                } else {
+                    "MLP2012"
+                };
+                expected.push((code.to_string(), line(&pipeline)));
             }
         }
     }

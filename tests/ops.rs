@@ -994,7 +994,8 @@ fn credit_features_chain_runs_with_the_checked_schema() {
         .expect("the prepared chain runs");
     assert_schema(&train, prepared.output());
     assert_schema(&test, prepared.output());
-    assert_eq!(prepared.output().columns.len(), 25);
+    // The model inputs, the target, and Marital (kept for the per-group evaluation).
+    assert_eq!(prepared.output().columns.len(), 26);
     // Standardized training columns have mean 0 and population std 1.
     for c in ["Age", "Income", "loan_to_value"] {
         let values: Vec<f64> = f64s(&train, c).into_iter().flatten().collect();

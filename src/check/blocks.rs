@@ -31,6 +31,11 @@ const PIPELINE: &[Spec] = &[
     ),
     ("description", Expect::Str, false),
     ("retrain", Expect::Cron, false),
+    // Documentation an auditor reads (EU AI Act Art. 11 and Annex IV).
+    ("provider", Expect::Str, false),
+    ("intended_use", Expect::Str, false),
+    ("limitations", Expect::Str, false),
+    ("residual_risks", Expect::Str, false),
 ];
 const SOURCE: &[Spec] = &[
     ("path", Expect::Str, true),
@@ -38,6 +43,9 @@ const SOURCE: &[Spec] = &[
     ("header", Expect::Bool, false),
     ("null_values", Expect::StrList, false),
     ("on_bad_rows", Expect::Choice(&["error", "drop"]), false),
+    // Where the data comes from and what it was collected for (Art. 10(2)).
+    ("origin", Expect::Str, false),
+    ("purpose", Expect::Str, false),
 ];
 const SPLIT: &[Spec] = &[
     ("train", Expect::Fraction, true),
@@ -51,7 +59,11 @@ const MODEL: &[Spec] = &[
     ("target", Expect::Special, false),
     ("features", Expect::Special, false),
 ];
-const EVALUATE: &[Spec] = &[("metrics", Expect::Special, true)];
+// Neither is required: without `metrics`, the default metrics are computed.
+const EVALUATE: &[Spec] = &[
+    ("metrics", Expect::Special, false),
+    ("groups", Expect::Special, false),
+];
 const POLICY: &[Spec] = &[(
     "severity",
     Expect::Choice(&["error", "warning", "info"]),
@@ -66,13 +78,16 @@ const DEPLOY: &[Spec] = &[
     ("gates", Expect::Special, false),
     ("resources.cpu", Expect::Quantity, false),
     ("resources.memory", Expect::Quantity, false),
+    ("limits.cpu", Expect::Quantity, false),
+    ("limits.memory", Expect::Quantity, false),
+    ("logging.retention", Expect::Duration, false),
     ("autoscale.min", INT_POS, false),
     ("autoscale.max", INT_POS, false),
     ("autoscale.cpu", Expect::Percent, false),
 ];
 
 /// Nested blocks checked by their block's own code, not as fields.
-const FREE_NESTED: &[&str] = &["expect", "monitor", "hyper"];
+const FREE_NESTED: &[&str] = &["expect", "monitor", "hyper", "environment"];
 
 pub(super) fn field_specs(item: &ast::Item) -> &'static [Spec] {
     match &item.kind {
@@ -159,6 +174,7 @@ impl<'r> Checker<'r> {
                         ));
                     }
                 }
+                ast::Entry::Expr(e) => self.waiver(file, e, item),
                 _ => {}
             }
         }
@@ -975,7 +991,7 @@ impl<'r> Checker<'r> {
             (alg.kind, &col.ty),
             (
                 ModelKind::Classifier,
-                ColumnType::Bool | ColumnType::Enum(_) | ColumnType::Int | ColumnType::Str,
+                ColumnType::Bool | ColumnType::Enum(_)
             ) | (ModelKind::Regressor, ColumnType::Int | ColumnType::Float)
         );
         if !fits {
@@ -1113,6 +1129,18 @@ impl<'r> Checker<'r> {
         }
         let data_path: Vec<&ast::Ident> = e.data.segments.iter().collect();
         let data = self.table_ref(block.module, file, &data_path, e.data.span, false);
+        let groups_field = e.body.as_ref().and_then(|b| b.field("groups"));
+        let groups = groups_field.and_then(|f| {
+            self.groups_column(
+                file,
+                f,
+                data.as_ref(),
+                model_info.as_ref().and_then(|m| m.1),
+            )
+        });
+        // A `groups` that is written but wrong does not also make every
+        // fairness metric an error.
+        let has_groups = groups_field.is_some();
         let mut metrics = Vec::new();
         match e
             .body
@@ -1130,11 +1158,12 @@ impl<'r> Checker<'r> {
                         );
                         continue;
                     };
-                    if self.metric_fits(
+                    if self.metric_fits_with(
                         file,
                         id,
                         model_block,
                         model_info.as_ref().map(|m| m.0.as_str()).unwrap_or(""),
+                        Some(has_groups),
                     ) {
                         metrics.push(id.name.clone());
                     }
@@ -1153,7 +1182,8 @@ impl<'r> Checker<'r> {
                 }
             }
             None => {
-                metrics = model_block.map_or_else(Vec::new, |m| self.default_metrics(m));
+                metrics = model_block
+                    .map_or_else(Vec::new, |m| self.default_metrics(m, groups.is_some()));
             }
         }
         if let (Some((mname, _, Some(trained), features, target)), Some(data)) =
@@ -1209,12 +1239,95 @@ impl<'r> Checker<'r> {
                 model: model_info.map(|m| m.0),
                 data,
                 metrics,
+                groups,
             }),
         );
     }
 
+    /// The `groups = COLUMN` of an `evaluate`: a column of the evaluated
+    /// table `data` whose values are few and exact (enum, bool, str or
+    /// int) and never null, for a classifier (`kind`, when known).
+    fn groups_column(
+        &mut self,
+        file: FileId,
+        f: &ast::Field,
+        data: Option<&TableRef>,
+        kind: Option<ModelKind>,
+    ) -> Option<String> {
+        let ExprKind::Name(id) = &f.value.kind else {
+            self.diags.push(
+                Diagnostic::error(codes::TYPE_MISMATCH, "`groups` takes a column name")
+                    .with_label(file, f.value.span, "not a column name")
+                    .with_help("write `groups = Sex`"),
+            );
+            return None;
+        };
+        if let Some(kind) = kind.filter(|k| *k != ModelKind::Classifier) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::FAIRNESS_GROUPS,
+                    format!(
+                        "`groups` compares the predictions of a classifier, but the model is a {}",
+                        kind.as_str()
+                    ),
+                )
+                .with_label(file, f.path.span, "only for a classifier")
+                .with_help("remove `groups`: fairness metrics are defined for classifiers"),
+            );
+            return None;
+        }
+        let data = data?;
+        let facts = self.table_facts(data)?.clone();
+        let schema = self.table_schema(data.id).clone();
+        let Some(col) = schema.get(&id.name) else {
+            let scope = Scope {
+                module: data.id.map_or(0, |b| b.module),
+                file,
+                schema: &schema,
+                removed: &facts.removed,
+                expectations: false,
+            };
+            self.unknown_column(&scope, id, "in the evaluated table");
+            return None;
+        };
+        let problem = match &col.ty {
+            ColumnType::Float | ColumnType::Datetime => Some((
+                format!(
+                    "the groups column `{}` is {}: its values are not categories",
+                    id.name,
+                    col.type_text()
+                ),
+                format!("`{}` is {}", id.name, col.ty.word()),
+                format!(
+                    "group by an enum, bool, str or int column; cut a number into bands first, e.g. `bucketize({}, bounds = [30, 50])`",
+                    id.name
+                ),
+            )),
+            _ if col.nullable => Some((
+                format!("the groups column `{}` may be null ({})", id.name, col.type_text()),
+                "nullable".to_string(),
+                format!(
+                    "replace the nulls first, e.g. `impute({}, strategy = mode)`: a missing value is no group",
+                    id.name
+                ),
+            )),
+            _ => None,
+        };
+        if let Some((message, label, help)) = problem {
+            self.diags.push(
+                Diagnostic::error(codes::FAIRNESS_GROUPS, message)
+                    .with_label(file, id.span, label)
+                    .with_help(help),
+            );
+            return None;
+        }
+        Some(id.name.clone())
+    }
+
     /// Whether `metric` exists and can be computed for `model` (the block
-    /// of a checked model, when known).
+    /// of a checked model, when known) by some evaluation: a fairness
+    /// metric is taken to have its `groups` (a gate on it is refused later,
+    /// by `MLP2023`, when no evaluation computes it).
     pub(super) fn metric_fits(
         &mut self,
         file: FileId,
@@ -1222,6 +1335,20 @@ impl<'r> Checker<'r> {
         model: Option<BlockId>,
         model_name: &str,
     ) -> bool {
+        self.metric_fits_with(file, id, model, model_name, None)
+    }
+
+    /// [`Self::metric_fits`] for an `evaluate` block that names a `groups`
+    /// column or not (`Some(groups)`), or for any evaluation (`None`).
+    fn metric_fits_with(
+        &mut self,
+        file: FileId,
+        id: &ast::Ident,
+        model: Option<BlockId>,
+        model_name: &str,
+        groups: Option<bool>,
+    ) -> bool {
+        let with_groups = groups.unwrap_or(true);
         let facts = model
             .and_then(|m| self.program.block(m))
             .and_then(|b| match &b.info {
@@ -1236,7 +1363,7 @@ impl<'r> Checker<'r> {
             .metrics
             .iter()
             .filter(|m| match algorithm {
-                Some(a) => m.unfit_for(model_name, a, classes).is_none(),
+                Some(a) => m.unfit_with(model_name, a, classes, with_groups).is_none(),
                 None => true,
             })
             .map(|m| m.name.clone())
@@ -1258,9 +1385,23 @@ impl<'r> Checker<'r> {
         let Some(algorithm) = algorithm else {
             return true;
         };
-        let Some(reason) = metric.unfit_for(model_name, algorithm, classes) else {
+        let Some(reason) = metric.unfit_with(model_name, algorithm, classes, with_groups) else {
             return true;
         };
+        if metric
+            .unfit_with(model_name, algorithm, classes, true)
+            .is_none()
+        {
+            // Only `groups` is missing.
+            self.diags.push(
+                Diagnostic::error(codes::FAIRNESS_GROUPS, reason)
+                    .with_label(file, id.span, "needs `groups`")
+                    .with_help(format!(
+                        "add `groups = COLUMN` to this `evaluate` of `{model_name}`: the column whose values are the groups to compare"
+                    )),
+            );
+            return false;
+        }
         let (label, whose) = if kind != Some(metric.kind) {
             (
                 format!("only for a {}", metric.kind.as_str()),
@@ -1281,8 +1422,9 @@ impl<'r> Checker<'r> {
     }
 
     /// The metrics an `evaluate` without `metrics` computes: every scalar
-    /// metric that can be computed for the model.
-    pub(super) fn default_metrics(&self, model: BlockId) -> Vec<String> {
+    /// metric that can be computed for the model and, with `groups`, every
+    /// fairness metric that can (the per-group ones too).
+    pub(super) fn default_metrics(&self, model: BlockId, groups: bool) -> Vec<String> {
         let Some(block) = self.program.block(model) else {
             return Vec::new();
         };
@@ -1297,7 +1439,10 @@ impl<'r> Checker<'r> {
             .metrics
             .iter()
             .filter(|metric| {
-                metric.scalar && metric.unfit_for(&block.name, algorithm, classes).is_none()
+                (metric.scalar || metric.needs_groups)
+                    && metric
+                        .unfit_with(&block.name, algorithm, classes, groups)
+                        .is_none()
             })
             .map(|metric| metric.name.clone())
             .collect()
@@ -1421,6 +1566,11 @@ impl<'r> Checker<'r> {
                 ),
             }
         }
+        let environment = d
+            .body
+            .nested("environment")
+            .map(|n| self.environment(file, n))
+            .unwrap_or_default();
         let mut monitor = Vec::new();
         if let Some(n) = d.body.nested("monitor") {
             for entry in &n.body.entries {
@@ -1438,8 +1588,156 @@ impl<'r> Checker<'r> {
                 gates,
                 tags,
                 monitor,
+                environment,
             }),
         );
+    }
+
+    /// `environment { NAME = "value", KEY = secret("store/key") }`.
+    fn environment(&mut self, file: FileId, n: &ast::NestedBlock) -> BTreeMap<String, EnvValue> {
+        let mut out = BTreeMap::new();
+        for entry in &n.body.entries {
+            let ast::Entry::Field(f) = entry else {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        "`environment` holds `NAME = value` entries",
+                    )
+                    .with_label(file, entry.span(), "not a variable")
+                    .with_help(
+                        "write `LOG_LEVEL = \"info\"` or `DB_PASSWORD = secret(\"vault/db\")`",
+                    ),
+                );
+                continue;
+            };
+            let name = f.path.dotted();
+            let valid_name = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit());
+            if !valid_name {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`{name}` is not an environment variable name"),
+                    )
+                    .with_label(file, f.path.span, "letters, digits and `_`")
+                    .with_help("name variables like `LOG_LEVEL`"),
+                );
+                continue;
+            }
+            let value = match &f.value.kind {
+                ExprKind::Str(s) => Some(EnvValue::Literal(s.clone())),
+                ExprKind::Call { callee, args } => match (&callee.kind, args.as_slice()) {
+                    (ExprKind::Name(n), [arg]) if n.name == "secret" && arg.name.is_none() => {
+                        match &arg.value.kind {
+                            ExprKind::Str(s) if !s.is_empty() => Some(EnvValue::Secret(s.clone())),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            match value {
+                Some(v) => {
+                    out.insert(name, v);
+                }
+                None => self.diags.push(
+                    Diagnostic::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`{name}` is a string or a secret reference"),
+                    )
+                    .with_label(file, f.value.span, "not a string or `secret(\"...\")`")
+                    .with_help("write `\"value\"`, or `secret(\"store/key\")` for a credential"),
+                ),
+            }
+        }
+        out
+    }
+
+    /// `allow(GOV012, reason = "...")`: a lint finding waived at this block.
+    /// The rule is checked to be a rule code here and to exist by `mlp lint`.
+    fn waiver(&mut self, file: FileId, e: &ast::Expr, item: &ast::Item) {
+        let bad = |message: String, label: &str| {
+            Diagnostic::error(codes::BAD_WAIVER, message)
+                .with_label(file, e.span, label.to_string())
+                .with_help("write `allow(GOV012, reason = \"why this finding does not apply\")`")
+        };
+        let ExprKind::Call { callee, args } = &e.kind else {
+            let d = Diagnostic::error(
+                codes::EXPRESSION_TYPE,
+                format!(
+                    "a bare expression does nothing in a `{}` block",
+                    item.keyword().map_or("", |k| k.as_str())
+                ),
+            )
+            .with_label(file, e.span, "not a field")
+            .with_help("write `name = value`; data expectations go in `expect { ... }`");
+            self.diags.push(d);
+            return;
+        };
+        if !matches!(&callee.kind, ExprKind::Name(n) if n.name == "allow") {
+            let d = Diagnostic::error(
+                codes::EXPRESSION_TYPE,
+                format!(
+                    "a bare call does nothing in a `{}` block",
+                    item.keyword().map_or("", |k| k.as_str())
+                ),
+            )
+            .with_label(file, e.span, "not a field")
+            .with_help(
+                "the only call a block holds is a waiver: `allow(GOV012, reason = \"...\")`",
+            );
+            self.diags.push(d);
+            return;
+        }
+        let rule = args
+            .iter()
+            .find(|a| a.name.is_none())
+            .and_then(|a| match &a.value.kind {
+                ExprKind::Name(n) => Some(n.name.clone()),
+                _ => None,
+            });
+        let is_code = |r: &str| {
+            r.len() == 6 && r.starts_with("GOV") && r[3..].bytes().all(|b| b.is_ascii_digit())
+        };
+        let Some(rule) = rule.filter(|r| is_code(r)) else {
+            self.diags.push(bad(
+                "a waiver names the lint rule it waives".into(),
+                "no rule code",
+            ));
+            return;
+        };
+        let reason = args
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == "reason"))
+            .and_then(|a| match &a.value.kind {
+                ExprKind::Str(s) => Some(s.trim().to_string()),
+                _ => None,
+            });
+        let Some(reason) = reason.filter(|r| !r.is_empty()) else {
+            self.diags.push(bad(
+                format!("the waiver of {rule} gives no reason"),
+                "needs `reason = \"...\"`",
+            ));
+            return;
+        };
+        if let Some(extra) = args.iter().find(|a| {
+            a.name.as_ref().is_some_and(|n| n.name != "reason")
+                || (a.name.is_none()
+                    && !matches!(&a.value.kind, ExprKind::Name(n) if n.name == rule))
+        }) {
+            self.diags.push(
+                Diagnostic::error(codes::BAD_WAIVER, "a waiver takes one rule and a reason")
+                    .with_label(file, extra.span, "not part of a waiver")
+                    .with_help("waive one rule per `allow(...)`"),
+            );
+            return;
+        }
+        self.waivers_read.push(Waiver {
+            rule,
+            reason,
+            span: e.span,
+        });
     }
 
     fn monitor_entry(&mut self, block: BlockId, file: FileId, entry: &ast::Entry) {

@@ -83,6 +83,8 @@ pub(crate) struct Checker<'r> {
     usage_errors: Vec<String>,
     /// The entry module's params read by the block being checked.
     params_read: BTreeSet<String>,
+    /// The waivers of the block being checked.
+    waivers_read: Vec<program::Waiver>,
 }
 
 pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Checked {
@@ -102,6 +104,7 @@ pub fn check(resolved: &Resolved, sources: &SourceMap, options: &Options) -> Che
         reported_leaks: HashSet::new(),
         usage_errors: Vec::new(),
         params_read: BTreeSet::new(),
+        waivers_read: Vec::new(),
     };
     checker.params(options);
     checker.envs(options);
@@ -146,7 +149,12 @@ impl<'r> Checker<'r> {
                     )
                     .with_label(*file, *span, "never computed")
                     .with_help(format!(
-                        "add `evaluate {model} on SPLIT.test {{ metrics = [{metric}] }}`"
+                        "add `evaluate {model} on SPLIT.test {{ {}metrics = [{metric}] }}`",
+                        if self.catalog.metric(metric).is_some_and(|m| m.needs_groups) {
+                            "groups = COLUMN, "
+                        } else {
+                            ""
+                        }
                     )),
                     Some(list) => Diagnostic::error(
                         codes::METRIC_NOT_COMPUTED,
@@ -154,8 +162,13 @@ impl<'r> Checker<'r> {
                     )
                     .with_label(*file, *span, "never computed")
                     .with_help(format!(
-                    "the evaluations of `{model}` compute: {}; add `{metric}` to a `metrics` list",
-                    if list.is_empty() { "nothing".to_string() } else { list.join(", ") }
+                    "the evaluations of `{model}` compute: {}; add `{metric}` to a `metrics` list{}",
+                    if list.is_empty() { "nothing".to_string() } else { list.join(", ") },
+                    if self.catalog.metric(metric).is_some_and(|m| m.needs_groups) {
+                        " of an evaluation that names its `groups` column"
+                    } else {
+                        ""
+                    }
                 )),
                 };
             missing.push(d);
@@ -331,6 +344,7 @@ impl<'r> Checker<'r> {
             reported_leaks: HashSet::new(),
             usage_errors: Vec::new(),
             params_read: BTreeSet::new(),
+            waivers_read: Vec::new(),
         };
         let value = match expr {
             Some(expr) if !parsed.has_errors() && text.lines().count() <= 1 => {
@@ -493,6 +507,7 @@ impl<'r> Checker<'r> {
 
     fn block(&mut self, block: BlockId) {
         self.params_read.clear();
+        self.waivers_read.clear();
         let item = self.resolved.item(block);
         let module = block.module;
         let file = self.file(module);
@@ -503,6 +518,9 @@ impl<'r> Checker<'r> {
                     self.program.pipeline = Some(Pipeline {
                         name: p.name.name.clone(),
                         fields,
+                        file,
+                        span: p.name.span,
+                        waivers: std::mem::take(&mut self.waivers_read),
                     });
                 }
             }
@@ -570,6 +588,7 @@ impl<'r> Checker<'r> {
             fields,
             info,
             params: std::mem::take(&mut self.params_read),
+            waivers: std::mem::take(&mut self.waivers_read),
         });
     }
 

@@ -88,7 +88,12 @@ impl<'r> Checker<'r> {
                     self.text(block, target.span.to(end))
                 }
             };
+            let lint_rule = match &rule.kind {
+                RuleKind::Require(e) => self.lint_requirement(file, e),
+                _ => None,
+            };
             let (kind, gate) = match &rule.kind {
+                RuleKind::Require(_) if lint_rule.is_some() => ("require", None),
                 RuleKind::Require(e) => ("require", self.require_rule(block, file, e)),
                 RuleKind::Deny(e) => {
                     self.deny_rule(block, file, e, rule);
@@ -104,6 +109,7 @@ impl<'r> Checker<'r> {
                 text,
                 message: rule.message.as_ref().map(|m| m.value.clone()),
                 gate,
+                lint_rule: lint_rule.flatten(),
             });
         }
         self.push_block(
@@ -112,6 +118,34 @@ impl<'r> Checker<'r> {
             fields,
             BlockInfo::Policy(PolicyInfo { severity, rules }),
         );
+    }
+
+    /// `require lint.GOV005`: `None` when the rule is something else,
+    /// `Some(None)` when it names no rule code (reported).
+    fn lint_requirement(&mut self, file: FileId, e: &ast::Expr) -> Option<Option<String>> {
+        let path = e.as_path()?;
+        if path[0].name != "lint" {
+            return None;
+        }
+        let code = match path.as_slice() {
+            [_, code] => code.name.as_str(),
+            _ => "",
+        };
+        let is_code = code.len() == 6
+            && code.starts_with("GOV")
+            && code[3..].bytes().all(|b| b.is_ascii_digit());
+        if !is_code {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::EXPRESSION_TYPE,
+                    "`require lint.CODE` names one lint rule",
+                )
+                .with_label(file, e.span, "not a lint rule code")
+                .with_help("write `require lint.GOV005 \"Art. 14: human oversight\"`"),
+            );
+            return Some(None);
+        }
+        Some(Some(code.to_string()))
     }
 
     fn require_rule(&mut self, block: BlockId, file: FileId, e: &ast::Expr) -> Option<Gate> {

@@ -84,6 +84,13 @@ impl Program {
 pub struct Pipeline {
     pub name: String,
     pub fields: BTreeMap<String, Value>,
+    #[serde(skip)]
+    pub file: FileId,
+    /// Of the pipeline's name.
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip)]
+    pub waivers: Vec<Waiver>,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +107,10 @@ pub struct Param {
 pub struct Block {
     /// As named from the entry module (`baseline.production` for imports).
     pub name: String,
+    /// `allow(GOV012, reason = "...")` entries: lint findings waived here.
+    /// Not part of the definition: a waiver changes no stage.
+    #[serde(skip)]
+    pub waivers: Vec<Waiver>,
     /// The entry module's params the block reads (`alpha` in `l2 = alpha`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub params: BTreeSet<String>,
@@ -220,6 +231,10 @@ pub struct EvaluateInfo {
     pub model: Option<String>,
     pub data: Option<TableRef>,
     pub metrics: Vec<String>,
+    /// `groups = COLUMN`: the column of `data` whose values are the groups
+    /// the fairness metrics compare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -238,6 +253,10 @@ pub struct RuleInfo {
     /// For a metric gate (`require scorer.accuracy >= 0.75`), evaluated after a run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
+    /// For `require lint.GOV005`: the lint rule that must find nothing in
+    /// what the policy gates (enforced by `mlp lint`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lint_rule: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -252,6 +271,26 @@ pub struct Gate {
     pub bound: String,
 }
 
+/// A lint finding waived at a block, with the reason an auditor reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Waiver {
+    /// A lint rule code, `GOV012`.
+    pub rule: String,
+    pub reason: String,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// The value of an `environment { NAME = ... }` entry of a deployment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvValue {
+    /// Written in the pipeline: visible to anyone who reads it.
+    Literal(String),
+    /// `secret("store/key")`: a reference resolved by the platform.
+    Secret(String),
+}
+
 #[derive(Debug, Serialize)]
 pub struct DeployInfo {
     pub target: String,
@@ -262,4 +301,6 @@ pub struct DeployInfo {
     pub tags: Tags,
     /// Monitoring conditions, as written.
     pub monitor: Vec<String>,
+    /// Environment variables of the served container.
+    pub environment: BTreeMap<String, EnvValue>,
 }

@@ -74,6 +74,8 @@ pub const DUPLICATE_COLUMN: Code = Code("MLP2020");
 pub const UNKNOWN_TYPE: Code = Code("MLP2021");
 pub const CATALOG_OUTSIDE_STDLIB: Code = Code("MLP2022");
 pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
+pub const BAD_WAIVER: Code = Code("MLP2024");
+pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -295,6 +297,16 @@ pub const ALL: &[CodeInfo] = &[
         code: METRIC_NOT_COMPUTED,
         title: "a gate on a metric no evaluation computes",
         page: page!("MLP2023"),
+    },
+    CodeInfo {
+        code: BAD_WAIVER,
+        title: "a waiver without a rule or a reason",
+        page: page!("MLP2024"),
+    },
+    CodeInfo {
+        code: FAIRNESS_GROUPS,
+        title: "fairness metrics without a usable `groups` column",
+        page: page!("MLP2025"),
     },
 ];
 

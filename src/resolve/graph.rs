@@ -44,8 +44,9 @@ struct Reference<'a> {
 }
 
 /// Names a policy uses for "every model / deployment behind this gate",
-/// and pipeline metadata, which are not block references.
-const POLICY_WORDS: &[&str] = &["model", "deploy", "risk"];
+/// pipeline metadata and lint rules (`lint.GOV005`), which are not block
+/// references.
+const POLICY_WORDS: &[&str] = &["model", "deploy", "risk", "lint"];
 
 fn path_of(expr: &ast::Expr) -> Option<Vec<&ast::Ident>> {
     let inner = match &expr.kind {

@@ -9,6 +9,14 @@ pub const MODULES: &[(&str, &str)] = &[
         include_str!("../../stdlib/policies/baseline.mlp"),
     ),
     (
+        "std.policies.production",
+        include_str!("../../stdlib/policies/production.mlp"),
+    ),
+    (
+        "std.policies.eu_ai_act",
+        include_str!("../../stdlib/policies/eu_ai_act.mlp"),
+    ),
+    (
         "std.catalog.algorithms",
         include_str!("../../stdlib/catalog/algorithms.mlp"),
     ),
