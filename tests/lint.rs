@@ -93,29 +93,23 @@ fn the_fully_compliant_pipeline_lints_clean() {
     );
 }
 
+/// The first finding of `code` in a report.
+fn finding<'r>(report: &'r Value, code: &str) -> &'r Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {report}"))
+}
+
 #[test]
 fn pii_is_caught_through_a_derive_and_through_a_join() {
     let (derived, _) = lint_json(&[&fixture("GOV011-triggers.mlp")]);
-    let message = derived["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "GOV011")
-        .unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = finding(&derived, "GOV011")["message"].as_str().unwrap();
     assert!(message.contains("`phone_area`"), "{message}");
     let (joined, _) = lint_json(&[&fixture("GOV012-triggers.mlp")]);
-    let message = joined["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "GOV011")
-        .unwrap()["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = finding(&joined, "GOV011")["message"].as_str().unwrap();
     assert!(message.contains("`postcode`"), "{message}");
     assert!(codes(&joined).contains(&"GOV012".to_string()));
 }
@@ -179,14 +173,9 @@ fn a_waiver_with_a_reason_is_honoured_and_reported_everywhere() {
     let path = path.to_str().unwrap();
     let (report, status) = lint_json(&[path]);
     assert_eq!(status, Some(0), "{report}");
-    let finding = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "GOV013")
-        .expect("the waived finding is still reported");
+    // The waived finding is still reported.
     assert_eq!(
-        finding["waived"]["reason"],
+        finding(&report, "GOV013")["waived"]["reason"],
         "marital status is required by the regulator's audit model"
     );
     assert_eq!(report["summary"]["waived"], 2);
@@ -418,13 +407,7 @@ fn an_approval_holds_for_the_model_it_approved_only() {
     let (report, status) = lint_json(&[path]);
     assert_eq!(codes(&report), ["GOV027"], "stale");
     assert_eq!(status, Some(1));
-    let stale = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "GOV027")
-        .unwrap();
-    let message = stale["message"].as_str().unwrap();
+    let message = finding(&report, "GOV027")["message"].as_str().unwrap();
     assert!(message.contains("officer@bank.example"), "{message}");
 
     // Bad approvers and reasons are refused.

@@ -81,6 +81,45 @@ fn relabel(ctx: &Context, code: Code, rule: &Rule, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Error in a `high` risk pipeline, the rule's default elsewhere.
+fn error_when_high_risk(ctx: &Context, rule: &Rule) -> crate::diagnostics::Severity {
+    if super::facts::is_high_risk(ctx) {
+        crate::diagnostics::Severity::Error
+    } else {
+        rule.severity
+    }
+}
+
+/// A finding per model with a feature tagged `tag` (through every
+/// transform): `what` names the data, at the model's `features` field.
+fn tagged_feature_findings(
+    ctx: &Context,
+    rule: &Rule,
+    tag: &str,
+    what: &str,
+    help: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    use super::facts;
+    for (block, model) in facts::models(ctx) {
+        if !model.feature_tags.contains(tag) {
+            continue;
+        }
+        let columns = facts::tagged_features(ctx, model, tag);
+        let span = facts::written_field(ctx, block, "features")
+            .unwrap_or_else(|| facts::name_span(ctx, block));
+        out.push(
+            rule.finding(format!(
+                "model `{}` takes {what} as input: {}",
+                block.name,
+                quoted(&columns)
+            ))
+            .with_label(block.file, span, format!("@{tag} features"))
+            .with_help(help),
+        );
+    }
+}
+
 /// `a`, `b` and `c` as `` `a`, `b`, `c` ``.
 fn quoted<S: AsRef<str>>(names: &[S]) -> String {
     names

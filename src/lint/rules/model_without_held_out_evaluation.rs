@@ -25,6 +25,7 @@
 //! - EU AI Act, Article 15(1) and 15(3) (accuracy declared and measured).
 
 use super::super::{facts, Context, Rule};
+use super::error_when_high_risk;
 use crate::check::{BlockInfo, TableRef};
 use crate::diagnostics::{Diagnostic, Severity};
 
@@ -37,11 +38,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let severity = if facts::is_high_risk(ctx) {
-        Severity::Error
-    } else {
-        RULE.severity
-    };
+    let severity = error_when_high_risk(ctx, &RULE);
     for (block, _) in facts::models(ctx) {
         let held_out = ctx.program.blocks.iter().any(|b| match &b.info {
             BlockInfo::Evaluate(e) => {

@@ -31,8 +31,8 @@
 //! - GDPR, Article 5(1)(c) (data minimisation).
 //! - EU AI Act, Article 10(5).
 
-use super::super::{facts, Context, Rule};
-use super::quoted;
+use super::super::{Context, Rule};
+use super::tagged_feature_findings;
 use crate::diagnostics::{Diagnostic, Severity};
 
 pub static RULE: Rule = Rule {
@@ -44,21 +44,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    for (block, model) in facts::models(ctx) {
-        if !model.feature_tags.contains("pii") {
-            continue;
-        }
-        let columns = facts::tagged_features(ctx, model, "pii");
-        let span = facts::written_field(ctx, block, "features")
-            .unwrap_or_else(|| facts::name_span(ctx, block));
-        out.push(
-            RULE.finding(format!(
-                "model `{}` takes personal data as input: {}",
-                block.name,
-                quoted(&columns)
-            ))
-            .with_label(block.file, span, "@pii features")
-            .with_help("drop the @pii columns (and what is derived from them) before the model"),
-        );
-    }
+    tagged_feature_findings(
+        ctx,
+        &RULE,
+        "pii",
+        "personal data",
+        "drop the @pii columns (and what is derived from them) before the model",
+        out,
+    );
 }

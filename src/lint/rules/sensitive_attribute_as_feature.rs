@@ -29,8 +29,8 @@
 //! - EU AI Act, Article 10(5) (special categories of personal data).
 //! - GDPR, Article 9.
 
-use super::super::{facts, Context, Rule};
-use super::quoted;
+use super::super::{Context, Rule};
+use super::tagged_feature_findings;
 use crate::diagnostics::{Diagnostic, Severity};
 
 pub static RULE: Rule = Rule {
@@ -42,21 +42,12 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    for (block, model) in facts::models(ctx) {
-        if !model.feature_tags.contains("sensitive") {
-            continue;
-        }
-        let columns = facts::tagged_features(ctx, model, "sensitive");
-        let span = facts::written_field(ctx, block, "features")
-            .unwrap_or_else(|| facts::name_span(ctx, block));
-        out.push(
-            RULE.finding(format!(
-                "model `{}` takes a protected attribute as input: {}",
-                block.name,
-                quoted(&columns)
-            ))
-            .with_label(block.file, span, "@sensitive features")
-            .with_help("drop the attribute before the model; measure fairness over it with `groups` instead"),
-        );
-    }
+    tagged_feature_findings(
+        ctx,
+        &RULE,
+        "sensitive",
+        "a protected attribute",
+        "drop the attribute before the model; measure fairness over it with `groups` instead",
+        out,
+    );
 }

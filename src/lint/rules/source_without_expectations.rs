@@ -31,6 +31,7 @@
 //! - EU AI Act, Article 10(3) (data quality).
 
 use super::super::{facts, Context, Rule};
+use super::error_when_high_risk;
 use crate::check::BlockInfo;
 use crate::diagnostics::{Diagnostic, Severity};
 
@@ -43,11 +44,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    let severity = if facts::is_high_risk(ctx) {
-        Severity::Error
-    } else {
-        RULE.severity
-    };
+    let severity = error_when_high_risk(ctx, &RULE);
     for block in facts::own_blocks(ctx) {
         let BlockInfo::Source(source) = &block.info else {
             continue;
