@@ -153,6 +153,10 @@ impl Progress {
                     "warning: the cache entry of `{stage}` is damaged ({detail}): rebuilding it"
                 ));
             }
+            Event::InputVerified { stage, dir, key } => {
+                let short = key.get(..8).unwrap_or(key);
+                self.line(format!("input  {stage}: {dir} (verified, key {short}…)"));
+            }
             Event::Finished { out, failed_gates } => {
                 let gates = if *failed_gates > 0 {
                     format!(" ({failed_gates} error gate(s) failed)")

@@ -3,12 +3,13 @@
 //! written to a temporary name and renamed; a run's output folder is built
 //! beside its final place and renamed into it whole.
 
-use super::cache::{hash_bytes, hash_file, MLP_VERSION};
+use super::cache::{hash_bytes, hash_file, KeyParts, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
 use super::report::{self, Confusion, GroupTable};
 use super::run::StageRecord;
+use super::stages::StageKind;
 use crate::files::{io_words, sweep_stale_temps, temp_sibling, write_atomic};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -114,14 +115,26 @@ pub fn write_output(
     states: Option<&TransformRecord>,
     expectations: &[report::ExpectationResult],
 ) -> Result<Meta, String> {
+    let (rows, files) = write_output_files(dir, output, states, expectations)?;
+    let meta = Meta {
+        rows,
+        output_hash: output_hash(&files),
+        files,
+    };
+    write(&dir.join("meta.json"), &json(&meta)?)?;
+    Ok(meta)
+}
+
+/// The files of a stage's output, and their sizes and hashes.
+fn write_output_files(
+    dir: &Path,
+    output: &OutputView,
+    states: Option<&TransformRecord>,
+    expectations: &[report::ExpectationResult],
+) -> Result<(Option<usize>, BTreeMap<String, FileSum>), String> {
     let mut files = BTreeMap::new();
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), String> {
-        let sum = FileSum {
-            bytes: bytes.len() as u64,
-            hash: hash_bytes(&bytes),
-        };
-        files.insert(name.to_string(), sum);
-        write(&dir.join(name), &bytes)
+        put_file(dir, &mut files, name, bytes)
     };
     let rows = match output {
         OutputView::Table(frame) => {
@@ -149,17 +162,209 @@ pub fn write_output(
     if !expectations.is_empty() {
         put("expectations.json", json(&expectations)?)?;
     }
+    Ok((rows, files))
+}
+
+fn put_file(
+    dir: &Path,
+    files: &mut BTreeMap<String, FileSum>,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
+    let sum = FileSum {
+        bytes: bytes.len() as u64,
+        hash: hash_bytes(&bytes),
+    };
+    files.insert(name.to_string(), sum);
+    write(&dir.join(name), &bytes)
+}
+
+fn output_hash(files: &BTreeMap<String, FileSum>) -> String {
     let hashes: Vec<String> = files
         .iter()
         .map(|(name, sum)| format!("{name}:{}", sum.hash))
         .collect();
+    hash_bytes(hashes.join("\n").as_bytes())
+}
+
+/// The mark in `stage.json` that says a folder is the output of one stage
+/// run alone (`mlp run --stage NAME --outputs DIR`).
+pub const STAGE_FORMAT: &str = "mlp-stage/1";
+
+/// The file of a stage artifact that says which stage, with which key,
+/// wrote it (a cache entry is named by its key instead).
+pub const STAGE_FILE: &str = "stage.json";
+
+/// `stage.json`: which stage wrote the folder, its key and the parts of
+/// the key, and what the stages downstream need to know of the stages
+/// upstream of it (they read only the folders of the stages they depend on).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StageFile {
+    pub format: String,
+    pub stage: String,
+    pub slug: String,
+    pub kind: StageKind,
+    pub mlp_version: String,
+    pub key: String,
+    pub parts: KeyParts,
+    pub lineage: Lineage,
+}
+
+/// What a stage carries of its upstream stages.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The transforms from the sources to this table, oldest first, with
+    /// their fitted state (what a model trained on it records); empty for
+    /// a source, a model or an evaluation.
+    pub transforms: Vec<TransformRecord>,
+    /// Every source file upstream (and of this stage), path to hash.
+    pub source_files: BTreeMap<String, String>,
+    /// The `run.json` record of this stage and of every stage upstream,
+    /// in stage order.
+    pub stages: Vec<StageRecord>,
+    /// The expectation results of the sources upstream, in stage order.
+    pub expectations: Vec<report::ExpectationResult>,
+}
+
+/// Writes the output of a stage run alone into `dir`: the files a cache
+/// entry holds, `stage.json` (made by `stage` from the output hash and the
+/// rows), and `meta.json` last, which lists them all (its `output_hash` is
+/// the cache entry's: it does not cover `stage.json`).
+pub fn write_stage_output(
+    dir: &Path,
+    output: &OutputView,
+    states: Option<&TransformRecord>,
+    expectations: &[report::ExpectationResult],
+    stage: impl FnOnce(&str, Option<usize>) -> StageFile,
+) -> Result<Meta, String> {
+    let (rows, mut files) = write_output_files(dir, output, states, expectations)?;
+    let output_hash = output_hash(&files);
+    put_file(
+        dir,
+        &mut files,
+        STAGE_FILE,
+        json(&stage(&output_hash, rows))?,
+    )?;
     let meta = Meta {
         rows,
-        output_hash: hash_bytes(hashes.join("\n").as_bytes()),
+        output_hash,
         files,
     };
     write(&dir.join("meta.json"), &json(&meta)?)?;
     Ok(meta)
+}
+
+/// A folder that is the output of a stage run alone, once every file its
+/// `meta.json` lists has the recorded size and hash, with its `stage.json`.
+/// The messages name the file and what is wrong with it.
+pub fn verify_stage_output(dir: &Path) -> Result<(Meta, StageFile), String> {
+    let meta_path = dir.join("meta.json");
+    let text = std::fs::read_to_string(&meta_path)
+        .map_err(|e| format!("{}: {}", meta_path.display(), io_words(&e)))?;
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not the meta.json of a stage's outputs: {e}",
+            meta_path.display()
+        )
+    })?;
+    verify_files(dir, &meta)?;
+    let stage_path = dir.join(STAGE_FILE);
+    if !meta.files.contains_key(STAGE_FILE) {
+        return Err(format!(
+            "{} lists no {STAGE_FILE}: this is not the output of `mlp run --stage NAME --outputs DIR`",
+            meta_path.display()
+        ));
+    }
+    let text = std::fs::read_to_string(&stage_path)
+        .map_err(|e| format!("{}: {}", stage_path.display(), io_words(&e)))?;
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["format"].as_str().map(str::to_string));
+    if format.as_deref() != Some(STAGE_FORMAT) {
+        return Err(format!(
+            "{} is not in the format {STAGE_FORMAT} (it says {})",
+            stage_path.display(),
+            format.map_or_else(|| "nothing".to_string(), |f| format!("`{f}`"))
+        ));
+    }
+    let stage: StageFile = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is damaged: {e}", stage_path.display()))?;
+    Ok((meta, stage))
+}
+
+/// Whether `out` may receive a stage's outputs: a folder that does not
+/// exist, or an empty folder. Nothing is ever replaced.
+pub fn check_new_out_dir(out: &Path) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(out) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {}", out.display(), io_words(&e))),
+    };
+    let refuse = |why: &str| {
+        Err(format!(
+            "{}: {why}; --outputs must name a folder that does not exist or is empty, and mlp never replaces what is there",
+            out.display()
+        ))
+    };
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder");
+    }
+    let mut entries =
+        std::fs::read_dir(out).map_err(|e| format!("{}: {}", out.display(), io_words(&e)))?;
+    if entries.next().is_some() {
+        return refuse("is not empty");
+    }
+    Ok(())
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Writes a new folder `out` (see [`check_new_out_dir`]) with `write`: into
+/// a temporary sibling renamed into place, so that `out` appears whole or
+/// not at all. When `out` is an empty folder that cannot be replaced (a
+/// volume's mount point, or a read-only parent), `write` writes into it
+/// directly instead, each file through a temporary name.
+pub fn write_new_dir<T>(
+    out: &Path,
+    write: impl Fn(&Path) -> Result<T, String>,
+) -> Result<T, String> {
+    check_new_out_dir(out)?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sweep_stale_temps(parent);
+        if !out.exists() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("{}: {}", parent.display(), io_words(&e)))?;
+        }
+    }
+    let staging = temp_sibling(out);
+    let created = std::fs::create_dir(&staging);
+    let staged = match created {
+        Ok(()) => {
+            let placed = write(&staging).and_then(|value| {
+                std::fs::rename(&staging, out)
+                    .map(|()| value)
+                    .map_err(|e| format!("{}: {}", out.display(), io_words(&e)))
+            });
+            if placed.is_err() {
+                let _ = std::fs::remove_dir_all(&staging);
+            }
+            placed
+        }
+        Err(e) => Err(format!("{}: {}", staging.display(), io_words(&e))),
+    };
+    match staged {
+        Ok(value) => Ok(value),
+        Err(_) if is_empty_dir(out) => write(out),
+        Err(message) => Err(message),
+    }
+}
+
+/// Writes the outputs of a run into `out`, a folder that does not exist
+/// or is empty (see [`write_new_dir`]).
+pub fn write_run_new(outputs: &RunOutputs) -> Result<(), String> {
+    write_new_dir(outputs.out, |dir| write_run_into(dir, outputs))
 }
 
 fn read_text(path: &Path) -> Result<String, String> {
@@ -185,6 +390,12 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
 /// and hash: a damaged or truncated entry is never read as a result.
 pub fn verify(dir: &Path) -> Result<Meta, String> {
     let meta: Meta = read_json(&dir.join("meta.json"))?;
+    verify_files(dir, &meta)?;
+    Ok(meta)
+}
+
+/// Every file `meta` lists has the recorded size and hash.
+fn verify_files(dir: &Path, meta: &Meta) -> Result<(), String> {
     for (name, sum) in &meta.files {
         let path = dir.join(name);
         let bytes = std::fs::metadata(&path)
@@ -205,7 +416,7 @@ pub fn verify(dir: &Path) -> Result<Meta, String> {
             ));
         }
     }
-    Ok(meta)
+    Ok(())
 }
 
 pub fn read_model(dir: &Path) -> Result<ModelArtifact, String> {
@@ -439,7 +650,7 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
 
 /// Moves `staging` to `target`, replacing the previous run there (see
 /// [`check_out_dir`]).
-fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
+pub fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
     let words = |e: std::io::Error| format!("{}: {}", target.display(), io_words(&e));
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(words)?;

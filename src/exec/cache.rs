@@ -97,6 +97,9 @@ pub enum Reason {
     UpstreamChanged,
     /// The entry was there, but its files are not what was written.
     CacheDamaged,
+    /// `mlp run --stage NAME --outputs DIR`: one stage from its input
+    /// folders, without the cache.
+    Alone,
 }
 
 impl Reason {
@@ -120,6 +123,7 @@ impl std::fmt::Display for Reason {
             Reason::DefinitionChanged => "definition changed",
             Reason::UpstreamChanged => "upstream changed",
             Reason::CacheDamaged => "cache entry damaged, rebuilt",
+            Reason::Alone => "alone, without the cache",
         };
         f.write_str(words)
     }

@@ -4,6 +4,7 @@
 //! and writing model files is the executor's job, so these stay pure and
 //! testable on small literal inputs.
 
+pub mod alone;
 pub mod artifacts;
 pub mod cache;
 pub mod data;

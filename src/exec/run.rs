@@ -3,7 +3,7 @@
 //! cache when nothing it depends on changed. A table is dropped from memory
 //! once every stage that reads it is done.
 
-use super::artifacts::{self, Evaluation, ModelArtifact, StepRecord, TransformRecord};
+use super::artifacts::{self, Evaluation, ModelArtifact, StageFile, StepRecord, TransformRecord};
 use super::cache::{Cache, KeyParts, Reason};
 use super::data::{self, BadRows, Format, SourceSpec};
 use super::expect::{self, ExpectOutcome};
@@ -16,7 +16,7 @@ use crate::check::{BlockInfo, Program, TableRef};
 use crate::resolve::Resolved;
 use crate::syntax::ast;
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
@@ -73,6 +73,13 @@ pub enum Event {
     CacheDamaged {
         stage: String,
         detail: String,
+    },
+    /// A stage run alone found the output of a stage it reads in `dir`,
+    /// complete, and of that stage with the key `key`.
+    InputVerified {
+        stage: String,
+        dir: String,
+        key: String,
     },
     Gate(GateOutcome),
     Finished {
@@ -151,18 +158,9 @@ pub fn plan(project: &Project, options: &RunOptions) -> Result<Plan, RunError> {
             message,
         })?;
     let selected = match &options.stage {
-        Some(name) => stages::with_ancestors(&stages, name).ok_or_else(|| {
-            let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
-            let hint = crate::diagnostics::did_you_mean(name, names.iter().copied())
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            RunError {
-                stage: None,
-                message: format!(
-                    "there is no stage `{name}`{hint}; stages: {}",
-                    names.join(", ")
-                ),
-            }
+        Some(name) => stages::with_ancestors(&stages, name).ok_or_else(|| RunError {
+            stage: None,
+            message: no_such_stage(&stages, name),
         })?,
         None => (0..stages.len()).collect(),
     };
@@ -185,9 +183,32 @@ pub fn plan(project: &Project, options: &RunOptions) -> Result<Plan, RunError> {
     })
 }
 
+/// `there is no stage `NAME` (did you mean …?); stages: …`.
+pub(super) fn no_such_stage(stages: &[Stage], name: &str) -> String {
+    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    let hint = crate::diagnostics::did_you_mean(name, names.iter().copied())
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    format!(
+        "there is no stage `{name}`{hint}; stages: {}",
+        names.join(", ")
+    )
+}
+
+/// Adds an evaluation's metrics under its model's name, or `MODEL on
+/// TABLE` when the model was evaluated before.
+pub(super) fn insert_metrics(metrics: &mut Metrics, evaluation: &Evaluation) {
+    let key = if metrics.contains_key(&evaluation.name) {
+        format!("{} on {}", evaluation.name, evaluation.evaluated_on)
+    } else {
+        evaluation.name.clone()
+    };
+    metrics.insert(key, evaluation.metrics.clone());
+}
+
 /// What a stage produced, in memory.
 #[derive(Clone)]
-enum Output {
+pub(super) enum Output {
     Table(DataFrame),
     /// A split, or a transform of a split: one frame per part.
     Parts(BTreeMap<String, DataFrame>),
@@ -196,16 +217,22 @@ enum Output {
 }
 
 /// A stage's output with what is stored beside it in its cache entry.
-struct Computed {
-    output: Output,
+pub(super) struct Computed {
+    pub(super) output: Output,
     /// A transform's steps with their fitted state.
-    states: Option<TransformRecord>,
+    pub(super) states: Option<TransformRecord>,
     /// A source's data expectations.
-    expectations: Vec<report::ExpectationResult>,
+    pub(super) expectations: Vec<report::ExpectationResult>,
+}
+
+impl Computed {
+    pub(super) fn view(&self) -> artifacts::OutputView<'_> {
+        output_view(&self.output)
+    }
 }
 
 /// What `run.json` records of each stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageRecord {
     pub stage: String,
     pub kind: StageKind,
@@ -233,10 +260,20 @@ impl RunSummary {
     }
 }
 
-struct Runner<'a> {
+/// Where a run reads the outputs of the stages it does not compute.
+pub(super) enum Store<'a> {
+    /// The project's cache, `.mlp/cache/` (`mlp run`).
+    Cache,
+    /// The folder of each stage it reads, by stage index, with its
+    /// verified `stage.json` (`mlp run --stage NAME --inputs DIR`).
+    Inputs(&'a HashMap<usize, (PathBuf, StageFile)>),
+}
+
+pub(super) struct Runner<'a> {
     project: &'a Project<'a>,
     plan: &'a Plan,
     cache: Cache,
+    store: Store<'a>,
     params: BTreeMap<String, Value>,
     outputs: Mutex<HashMap<usize, Output>>,
     /// For each stage, how many selected stages that read it have not finished.
@@ -265,6 +302,7 @@ pub fn run(
         project,
         plan: &plan,
         cache: Cache::new(&project.root),
+        store: Store::Cache,
         params: lower::params(project.program),
         outputs: Mutex::new(HashMap::new()),
         readers_left: Mutex::new(readers(&plan)),
@@ -389,9 +427,65 @@ fn schedule(
     }
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// A runner that computes single stages of `plan`, reading the stages
+    /// they depend on from `store`; it writes nothing by itself.
+    pub(super) fn alone(
+        project: &'a Project<'a>,
+        plan: &'a Plan,
+        store: Store<'a>,
+        events: &'a (dyn Fn(&Event) + Sync),
+    ) -> Runner<'a> {
+        Runner {
+            project,
+            plan,
+            cache: Cache::new(&project.root),
+            store,
+            params: lower::params(project.program),
+            outputs: Mutex::new(HashMap::new()),
+            readers_left: Mutex::new(HashMap::new()),
+            records: Mutex::new(Vec::new()),
+            expectations: Mutex::new(Vec::new()),
+            events,
+        }
+    }
+
+    /// Computes the stage `index` from its inputs, tables in one chunk per
+    /// column as they would be stored.
+    pub(super) fn compute_stage(&self, index: usize) -> Result<Computed, RunError> {
+        let mut computed = self.compute(&self.plan.stages[index], index)?;
+        match &mut computed.output {
+            Output::Table(frame) => artifacts::canonical_chunks(frame),
+            Output::Parts(parts) => parts.values_mut().for_each(artifacts::canonical_chunks),
+            Output::Model(_) | Output::Evaluation(_) => {}
+        }
+        Ok(computed)
+    }
+
     fn program(&self) -> &Program {
         self.project.program
+    }
+
+    /// The folder that holds the output of stage `index`: its cache entry,
+    /// or the input folder it was given.
+    fn entry(&self, index: usize) -> Result<PathBuf, RunError> {
+        match &self.store {
+            Store::Cache => Ok(self.cache.entry(&self.plan.parts[index].key())),
+            Store::Inputs(inputs) => inputs
+                .get(&index)
+                .map(|(dir, _)| dir.clone())
+                .ok_or_else(|| self.not_an_input(index)),
+        }
+    }
+
+    fn not_an_input(&self, index: usize) -> RunError {
+        RunError {
+            stage: None,
+            message: format!(
+                "the stage `{}` is not among the inputs",
+                self.plan.stages[index].name
+            ),
+        }
     }
 
     fn run_stage(&self, index: usize) -> Result<(), RunError> {
@@ -472,15 +566,10 @@ impl Runner<'_> {
             reason,
         });
         let Computed {
-            mut output,
+            output,
             states,
             expectations,
-        } = self.compute(stage, index)?;
-        match &mut output {
-            Output::Table(frame) => artifacts::canonical_chunks(frame),
-            Output::Parts(parts) => parts.values_mut().for_each(artifacts::canonical_chunks),
-            Output::Model(_) | Output::Evaluation(_) => {}
-        }
+        } = self.compute_stage(index)?;
         let staging = self
             .cache
             .staging(&key)
@@ -537,7 +626,7 @@ impl Runner<'_> {
             return Ok(output.clone());
         }
         let stage = &self.plan.stages[index];
-        let entry = self.cache.entry(&self.plan.parts[index].key());
+        let entry = self.entry(index)?;
         let output = match stage.kind {
             StageKind::Source => {
                 Output::Table(artifacts::read_table(&entry, None).map_err(|e| fail(stage, e))?)
@@ -615,7 +704,7 @@ impl Runner<'_> {
                     .ok_or_else(|| fail(stage, "the model names no `data`"))?;
                 let frame = self.table(stage, data)?;
                 let transforms = self.lineage(data)?;
-                let files = self.lineage_files(data);
+                let files = self.lineage_files(data)?;
                 let split_seed = self.program().split_seed_upstream(data);
                 let artifact = learn::train(block, info, &frame, transforms, files, split_seed)
                     .map_err(|e| fail(stage, e))?;
@@ -869,6 +958,11 @@ impl Runner<'_> {
     /// The transforms between the sources and `table`, oldest first, with
     /// their fitted state: what serving replays on a raw request.
     fn lineage(&self, table: &TableRef) -> Result<Vec<TransformRecord>, RunError> {
+        if let Store::Inputs(inputs) = &self.store {
+            return self
+                .input_lineage(inputs, table)
+                .map(|lineage| lineage.transforms.clone());
+        }
         let mut chain = Vec::new();
         let mut current = Some(table.block.clone());
         while let Some(name) = current.take() {
@@ -892,8 +986,34 @@ impl Runner<'_> {
         Ok(chain)
     }
 
+    /// What the input folder of `table`'s stage says of its upstream.
+    fn input_lineage<'i>(
+        &self,
+        inputs: &'i HashMap<usize, (PathBuf, StageFile)>,
+        table: &TableRef,
+    ) -> Result<&'i artifacts::Lineage, RunError> {
+        let index = self
+            .plan
+            .stages
+            .iter()
+            .position(|s| s.name == table.block)
+            .ok_or_else(|| RunError {
+                stage: None,
+                message: format!("`{}` is not a stage", table.block),
+            })?;
+        inputs
+            .get(&index)
+            .map(|(_, file)| &file.lineage)
+            .ok_or_else(|| self.not_an_input(index))
+    }
+
     /// The hashes of the source files upstream of `table`.
-    fn lineage_files(&self, table: &TableRef) -> BTreeMap<String, String> {
+    fn lineage_files(&self, table: &TableRef) -> Result<BTreeMap<String, String>, RunError> {
+        if let Store::Inputs(inputs) = &self.store {
+            return self
+                .input_lineage(inputs, table)
+                .map(|lineage| lineage.source_files.clone());
+        }
         let mut files = BTreeMap::new();
         let mut stack = vec![table.block.clone()];
         while let Some(name) = stack.pop() {
@@ -908,7 +1028,7 @@ impl Runner<'_> {
                     .map(|d| self.plan.stages[*d].name.clone()),
             );
         }
-        files
+        Ok(files)
     }
 
     fn finish(self, options: &RunOptions) -> Result<RunSummary, RunError> {
@@ -944,12 +1064,7 @@ impl Runner<'_> {
             match reload(index)? {
                 Some(Output::Model(model)) => models.push(*model),
                 Some(Output::Evaluation(evaluation)) => {
-                    let key = if metrics.contains_key(&evaluation.name) {
-                        format!("{} on {}", evaluation.name, evaluation.evaluated_on)
-                    } else {
-                        evaluation.name.clone()
-                    };
-                    metrics.insert(key, evaluation.metrics.clone());
+                    insert_metrics(&mut metrics, &evaluation);
                     evaluations.push(*evaluation);
                 }
                 _ => {}
@@ -1028,8 +1143,13 @@ fn output_view(output: &Output) -> artifacts::OutputView<'_> {
 
 /// `20261128-221530-<8 hex>`: sortable by time, unique per content.
 fn run_id(plan: &Plan) -> String {
-    let now = crate::clock::Utc::now();
     let keys: Vec<String> = plan.planned.iter().map(|p| p.key.clone()).collect();
+    run_id_of(&keys)
+}
+
+/// The run id of a run of the stages with these keys.
+pub(super) fn run_id_of(keys: &[String]) -> String {
+    let now = crate::clock::Utc::now();
     let salt = format!("{}{}{}", keys.join(""), std::process::id(), now.unix);
     format!(
         "{}-{}",

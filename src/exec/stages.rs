@@ -5,11 +5,11 @@
 use super::cache::{hash_file, without_spans, KeyParts};
 use crate::check::{BlockInfo, Program, TableRef};
 use crate::resolve::Resolved;
-use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     Source,
@@ -40,6 +40,54 @@ pub struct Stage {
     pub block: usize,
     /// Indices of the stages it reads, in a fixed order.
     pub deps: Vec<usize>,
+}
+
+impl Stage {
+    /// The stage's name as a folder, task and artifact name: lowercased,
+    /// every run of characters outside `[a-z0-9]` replaced by one `-`, and
+    /// trimmed of `-`: `evaluate scorer on prepared.test` is
+    /// `evaluate-scorer-on-prepared-test`, `price_ridge` is `price-ridge`.
+    /// A name with no such character at all is `stage`. Two stages of a
+    /// program may share this; [`slugs`] makes them unique.
+    pub fn slug(&self) -> String {
+        let mut slug = String::with_capacity(self.name.len());
+        for c in self.name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        while slug.ends_with('-') {
+            slug.pop();
+        }
+        if slug.is_empty() {
+            slug.push_str("stage");
+        }
+        slug
+    }
+}
+
+/// The slug of every stage, unique within the program: each stage's
+/// [`Stage::slug`], in stage order, with `-2`, `-3`, … (the first not
+/// taken yet) appended when an earlier stage has it already. This is the
+/// name of a stage's folder under `mlp run --stage NAME --inputs DIR`, and
+/// of its task and artifact in a workflow (docs/deploy.md).
+pub fn slugs(stages: &[Stage]) -> Vec<String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut out = Vec::with_capacity(stages.len());
+    for stage in stages {
+        let base = stage.slug();
+        let mut slug = base.clone();
+        let mut n = 2;
+        while taken.contains(&slug) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.insert(slug.clone());
+        out.push(slug);
+    }
+    out
 }
 
 /// The stages of a program, dependencies first (the program's block order).
@@ -93,6 +141,48 @@ pub fn with_ancestors(stages: &[Stage], name: &str) -> Option<Vec<usize>> {
     Some((0..stages.len()).filter(|i| needed[*i]).collect())
 }
 
+/// What a stage's key says of the stage itself, independent of its inputs
+/// and files: the hash of its definition (its kind, its block as parsed
+/// without spans, and as checked) and the values of the params it reads.
+pub fn definition_parts(
+    resolved: &Resolved,
+    program: &Program,
+    stage: &Stage,
+) -> Result<(String, BTreeMap<String, String>), String> {
+    let unserialisable = |error: serde_json::Error| {
+        format!("cannot key the stage {} for the cache: {error}", stage.name)
+    };
+    let block = &program.blocks[stage.block];
+    let ast = serde_json::to_value(&resolved.item(block.id).kind)
+        .map(without_spans)
+        .map_err(unserialisable)?;
+    let checked = serde_json::to_string(block).map_err(unserialisable)?;
+    let definition = format!("{}\n{ast}\n{checked}", stage.kind.as_str());
+    let mut params = BTreeMap::new();
+    for param in program
+        .params
+        .iter()
+        .filter(|p| block.params.contains(&p.name))
+    {
+        let value = serde_json::to_string(&param.value).map_err(unserialisable)?;
+        params.insert(param.name.clone(), value);
+    }
+    Ok((super::cache::hash_bytes(definition.as_bytes()), params))
+}
+
+/// The hashes of a source's data files, by their path relative to
+/// `project` (as the key records them).
+pub fn file_hashes(paths: &[PathBuf], project: &Path) -> Result<BTreeMap<String, String>, String> {
+    let mut hashes = BTreeMap::new();
+    for path in paths {
+        let hash = hash_file(path)
+            .map_err(|e| format!("{}: {}", path.display(), crate::files::io_words(&e)))?;
+        let shown = path.strip_prefix(project).unwrap_or(path);
+        hashes.insert(shown.display().to_string(), hash);
+    }
+    Ok(hashes)
+}
+
 /// The key parts of every stage, computed in order so that each stage's
 /// inputs are the keys of the stages it reads. `files` holds each source
 /// stage's data files.
@@ -103,37 +193,13 @@ pub fn key_parts(
     files: &HashMap<usize, Vec<PathBuf>>,
     project: &Path,
 ) -> Result<Vec<KeyParts>, String> {
-    let unserialisable = |what: &str, error: serde_json::Error| {
-        format!("cannot key the stage {what} for the cache: {error}")
-    };
     let mut parts: Vec<KeyParts> = Vec::with_capacity(stages.len());
     for (index, stage) in stages.iter().enumerate() {
-        let block = &program.blocks[stage.block];
-        let ast = serde_json::to_value(&resolved.item(block.id).kind)
-            .map(without_spans)
-            .map_err(|e| unserialisable(&stage.name, e))?;
-        let checked = serde_json::to_string(block).map_err(|e| unserialisable(&stage.name, e))?;
-        let definition = format!("{}\n{ast}\n{checked}", stage.kind.as_str());
-        let mut params = BTreeMap::new();
-        for param in program
-            .params
-            .iter()
-            .filter(|p| block.params.contains(&p.name))
-        {
-            let value =
-                serde_json::to_string(&param.value).map_err(|e| unserialisable(&stage.name, e))?;
-            params.insert(param.name.clone(), value);
-        }
-        let mut hashes = BTreeMap::new();
-        for path in files.get(&index).into_iter().flatten() {
-            let hash = hash_file(path)
-                .map_err(|e| format!("{}: {}", path.display(), crate::files::io_words(&e)))?;
-            let shown = path.strip_prefix(project).unwrap_or(path);
-            hashes.insert(shown.display().to_string(), hash);
-        }
+        let (definition, params) = definition_parts(resolved, program, stage)?;
+        let hashes = file_hashes(files.get(&index).map_or(&[][..], Vec::as_slice), project)?;
         let inputs = stage.deps.iter().map(|d| parts[*d].key()).collect();
         parts.push(KeyParts {
-            definition: super::cache::hash_bytes(definition.as_bytes()),
+            definition,
             files: hashes,
             params,
             inputs,
