@@ -50,6 +50,15 @@ enum LintFormat {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BuildTarget {
+    Kubernetes,
+    Docker,
+    Compose,
+    Argo,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DenyLevel {
     Warnings,
 }
@@ -144,6 +153,7 @@ enum Command {
         access: AccessArgs,
     },
     /// Run a pipeline: load data, transform, train, evaluate; reuse cached stages
+    #[command(group(clap::ArgGroup::new("alone").args(["stage", "collect"])))]
     Run {
         /// A `.mlp` file, or a folder with a `main.mlp`
         path: PathBuf,
@@ -153,9 +163,30 @@ enum Command {
         /// Run every stage, cached or not
         #[arg(long)]
         force: bool,
-        /// Run only this stage and the stages it needs
+        /// Run only this stage and the stages it needs (with `--outputs`:
+        /// this stage alone)
         #[arg(long)]
         stage: Option<String>,
+        /// With `--stage` or `--collect`: the folder holding the outputs of
+        /// each stage read, one folder per stage named by its slug
+        /// (docs/deploy.md)
+        #[arg(long, value_name = "DIR", requires = "alone", requires = "outputs")]
+        inputs: Option<PathBuf>,
+        /// With `--stage`: run that stage alone from `--inputs`, without the
+        /// cache, and write its outputs into DIR, which must not exist or be
+        /// empty (with `--collect`: the run's outputs)
+        #[arg(
+            long,
+            value_name = "DIR",
+            requires = "alone",
+            conflicts_with_all = ["out", "force"]
+        )]
+        outputs: Option<PathBuf>,
+        /// Write the outputs of a run (metrics.json with the gates, models/,
+        /// run.json, report.html) into `--outputs` from the outputs of every
+        /// model and evaluate stage run alone, under `--inputs`
+        #[arg(long, requires = "inputs", requires = "outputs")]
+        collect: bool,
         /// How many stages may run at once (default: the number of cores)
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
@@ -199,8 +230,61 @@ enum Command {
     /// Show the documentation of a diagnostic code or lint rule, e.g.
     /// `mlp explain MLP0001`, `mlp explain GOV011`
     Explain { code: String },
+    /// Write a model card per model (`model-NAME.md`) and, for a high-risk
+    /// pipeline, an outline of its EU AI Act Annex IV documentation
+    /// (`annex-iv.md`), from the pipeline and its latest run
+    Doc {
+        /// A `.mlp` file, or a folder with a `main.mlp`
+        path: PathBuf,
+        /// The run whose values fill the documents (default: the latest run, if any)
+        #[arg(long, value_name = "DIR")]
+        run: Option<PathBuf>,
+        /// Markdown or one HTML page per document
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// Where to write the documents (default `.mlp/doc/` in the project)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        #[arg(long)]
+        env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
     /// Record a human approval of a deployment's model, under `approvals/`
     /// (commit it): valid for the exact model artifact of the run only
+    /// GET a URL and succeed on a 2xx answer: the health check of the
+    /// images `mlp build` writes
+    Probe { url: String },
+    /// Write the deployment files of a pipeline (Kubernetes, Docker,
+    /// compose, Argo) for the model of its latest run, if its gates passed
+    Build {
+        /// A `.mlp` file, or a folder with a `main.mlp`
+        path: PathBuf,
+        #[arg(long, value_enum, default_value = "all")]
+        target: BuildTarget,
+        /// Where to write (default `build/` beside the pipeline)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A folder of templates that replace the built-in ones (same paths)
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Build even without a run or with failed gates (recorded in the
+        /// manifests' annotations)
+        #[arg(long)]
+        allow_ungated: bool,
+        /// The run released (default: the latest run)
+        #[arg(long)]
+        run: Option<PathBuf>,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Build this environment only
+        #[arg(long)]
+        env: Option<String>,
+        #[command(flatten)]
+        access: AccessArgs,
+    },
     Approve {
         /// A `.mlp` file, or a folder with a `main.mlp`
         path: PathBuf,
@@ -287,6 +371,9 @@ fn cli_main() -> ExitCode {
             out,
             force,
             stage,
+            inputs,
+            outputs,
+            collect: _,
             jobs,
             params,
             env,
@@ -294,12 +381,6 @@ fn cli_main() -> ExitCode {
             format,
             access,
         } => options(&params, env).and_then(|o| {
-            let run_options = RunOptions {
-                force,
-                stage,
-                jobs: jobs.map_or_else(default_jobs, usize::from),
-                out,
-            };
             let mode = match (quiet, format) {
                 (true, _) => progress::Mode::Quiet,
                 (false, DiagnosticFormat::Json) => progress::Mode::Json,
@@ -307,6 +388,21 @@ fn cli_main() -> ExitCode {
                     progress::Mode::Live
                 }
                 (false, DiagnosticFormat::Human) => progress::Mode::Plain,
+            };
+            if let Some(outputs) = outputs {
+                // `--collect` when there is no `--stage` (clap's group).
+                let alone = Alone {
+                    stage: stage.as_deref(),
+                    inputs: inputs.as_deref(),
+                    outputs: &outputs,
+                };
+                return run_alone(&path, &o, &access.access(), &alone, mode);
+            }
+            let run_options = RunOptions {
+                force,
+                stage,
+                jobs: jobs.map_or_else(default_jobs, usize::from),
+                out,
             };
             run(&path, &o, &access.access(), &run_options, mode)
         }),
@@ -329,6 +425,59 @@ fn cli_main() -> ExitCode {
         }),
         Command::Fmt { paths, check } => fmt(&paths, check),
         Command::Explain { code } => explain(&code),
+        Command::Doc {
+            path,
+            run,
+            format,
+            out,
+            params,
+            env,
+            access,
+        } => options(&params, env).and_then(|o| {
+            let format = match format.as_str() {
+                "html" => mlp::doc::Format::Html,
+                _ => mlp::doc::Format::Markdown,
+            };
+            doc(
+                &path,
+                run.as_deref(),
+                format,
+                out.as_deref(),
+                &o,
+                &access.access(),
+            )
+        }),
+        Command::Probe { url } => match mlp::probe::probe(&url) {
+            Ok(code) if (200..300).contains(&code) => Ok(0),
+            Ok(code) => {
+                eprintln!("{url}: HTTP {code}");
+                Ok(EXIT_DIAGNOSTICS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(EXIT_DIAGNOSTICS)
+            }
+        },
+        Command::Build {
+            path,
+            target,
+            out,
+            templates,
+            allow_ungated,
+            run,
+            params,
+            env,
+            access,
+        } => {
+            let request = BuildRequest {
+                target,
+                out,
+                templates,
+                allow_ungated,
+                run,
+            };
+            options(&params, env).and_then(|o| build(&path, &request, &o, &access.access()))
+        }
         Command::Approve {
             path,
             deploy,
@@ -682,40 +831,109 @@ fn run(
     })
 }
 
+/// What `mlp run --stage NAME --outputs DIR` or `--collect` was given.
+struct Alone<'a> {
+    /// `None`: `--collect`.
+    stage: Option<&'a str>,
+    inputs: Option<&'a std::path::Path>,
+    outputs: &'a std::path::Path,
+}
+
+/// `mlp run --stage NAME [--inputs DIR] --outputs DIR`: one stage alone,
+/// from the outputs of the stages it reads; `mlp run --collect --inputs
+/// DIR --outputs DIR`: a run's outputs from those of its stages. Exit 2 on
+/// a usage error (a missing input folder, an `--outputs` that is not
+/// empty), 4 when an input is not what the stage needs or the stage fails,
+/// 3 when a collected error gate failed.
+fn run_alone(
+    path: &std::path::Path,
+    options: &Options,
+    access: &driver::Access,
+    alone: &Alone,
+    mode: progress::Mode,
+) -> Result<u8, IoError> {
+    use mlp::exec::alone::{self, AloneError};
+    // Refused before any work; checked again just before writing.
+    if let Err(message) = mlp::exec::artifacts::check_new_out_dir(alone.outputs) {
+        eprintln!("error: {message}");
+        return Ok(EXIT_USAGE);
+    }
+    with_project(path, options, access, |project| {
+        let progress = progress::Progress::new(mode);
+        let show = |event: &mlp::exec::run::Event| progress.event(event);
+        let result = match alone.stage {
+            Some(stage) => alone::run_stage(project, stage, alone.inputs, alone.outputs, &show)
+                .map(|done| {
+                    if matches!(mode, progress::Mode::Live | progress::Mode::Plain) {
+                        println!(
+                            "wrote the outputs of `{}` ({}, key {}, {} files) into {}",
+                            done.stage,
+                            done.slug,
+                            done.key,
+                            done.files,
+                            done.out.display()
+                        );
+                    }
+                    0
+                }),
+            // clap requires `--inputs` with `--collect`.
+            None => match alone.inputs {
+                Some(inputs) => alone::collect(project, inputs, alone.outputs, &show)
+                    .map(|summary| gates_exit(&summary)),
+                None => Err(AloneError::Usage("--collect needs --inputs DIR".into())),
+            },
+        };
+        match result {
+            Ok(code) => code,
+            Err(AloneError::Usage(message)) => {
+                eprintln!("error: {message}");
+                EXIT_USAGE
+            }
+            Err(AloneError::Failed(error)) => {
+                eprintln!("error: {error}");
+                EXIT_RUN_FAILED
+            }
+        }
+    })
+}
+
 fn run_and_report(
     project: &Project,
     run_options: &RunOptions,
     show: &(dyn Fn(&mlp::exec::run::Event) + Sync),
 ) -> u8 {
     match mlp::exec::run::run(project, run_options, show) {
-        Ok(summary) => {
-            let failed = summary.failed_error_gates();
-            for gate in &failed {
-                let value = gate
-                    .value
-                    .map_or_else(|| "not computed".into(), |v| format!("{v:.4}"));
-                let bound = gate.bound.map_or_else(|| "?".into(), |v| format!("{v:.4}"));
-                eprintln!(
-                    "error: gate `{}` failed for `{}`: {} (value {value}, bound {bound}){}",
-                    gate.policy,
-                    gate.model,
-                    gate.rule,
-                    gate.message
-                        .as_deref()
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
-                );
-            }
-            if failed.is_empty() {
-                0
-            } else {
-                EXIT_GATE_FAILED
-            }
-        }
+        Ok(summary) => gates_exit(&summary),
         Err(error) => {
             eprintln!("error: {error}");
             EXIT_RUN_FAILED
         }
+    }
+}
+
+/// Prints the failed error gates of a run: exit 3 if there is one, else 0.
+fn gates_exit(summary: &mlp::exec::run::RunSummary) -> u8 {
+    let failed = summary.failed_error_gates();
+    for gate in &failed {
+        let value = gate
+            .value
+            .map_or_else(|| "not computed".into(), |v| format!("{v:.4}"));
+        let bound = gate.bound.map_or_else(|| "?".into(), |v| format!("{v:.4}"));
+        eprintln!(
+            "error: gate `{}` failed for `{}`: {} (value {value}, bound {bound}){}",
+            gate.policy,
+            gate.model,
+            gate.rule,
+            gate.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        );
+    }
+    if failed.is_empty() {
+        0
+    } else {
+        EXIT_GATE_FAILED
     }
 }
 
@@ -788,6 +1006,118 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {
     } else {
         0
     })
+}
+
+struct BuildRequest {
+    target: BuildTarget,
+    out: Option<PathBuf>,
+    templates: Option<PathBuf>,
+    allow_ungated: bool,
+    run: Option<PathBuf>,
+}
+
+fn build(
+    path: &std::path::Path,
+    request: &BuildRequest,
+    options: &Options,
+    access: &driver::Access,
+) -> Result<u8, IoError> {
+    use mlp::emit::release;
+    let [entry] =
+        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
+            IoError::new(
+                path,
+                "build one pipeline: a file, or a folder with a main.mlp",
+            )
+        })?;
+    let base = driver::compile(&entry, options, access)?;
+    if usage_errors(&base) {
+        return Ok(EXIT_USAGE);
+    }
+    if base.has_errors() {
+        report_all(&base.diagnostics, &base.sources, DiagnosticFormat::Human);
+        return Ok(EXIT_DIAGNOSTICS);
+    }
+    // Without --env, one Kubernetes folder per environment besides `base`.
+    let mut environments = Vec::new();
+    if options.env.is_none() {
+        let names: Vec<String> = base.resolved.modules[0]
+            .ast
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                mlp::syntax::ast::ItemKind::Env(e) => Some(e.name.name.clone()),
+                _ => None,
+            })
+            .collect();
+        for name in names {
+            let with_env = Options {
+                env: Some(name.clone()),
+                ..options.clone()
+            };
+            let compilation = driver::compile(&entry, &with_env, access)?;
+            if compilation.has_errors() || usage_errors(&compilation) {
+                report_all(
+                    &compilation.diagnostics,
+                    &compilation.sources,
+                    DiagnosticFormat::Human,
+                );
+                return Ok(EXIT_DIAGNOSTICS);
+            }
+            environments.push((name, compilation));
+        }
+    }
+    let run = match &request.run {
+        Some(run) if run.is_dir() => Some(run.clone()),
+        Some(run) => return Err(IoError::new(run, "no such run folder")),
+        None => mlp::approvals::latest_run(&base.project_dir),
+    };
+    let approvals: Vec<_> = mlp::approvals::load(&base.project_dir)
+        .map_err(|e| IoError::new(&base.project_dir, e))?
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let emitter = mlp::emit::Emitter::new(request.templates.as_deref())
+        .map_err(|e| IoError::new(request.templates.as_deref().unwrap_or(path), e))?;
+    let all = request.target == BuildTarget::All;
+    let targets = release::Targets {
+        kubernetes: all || request.target == BuildTarget::Kubernetes,
+        docker: all || request.target == BuildTarget::Docker,
+        compose: all || request.target == BuildTarget::Compose,
+        argo: all || request.target == BuildTarget::Argo,
+    };
+    let built = release::build(&release::Request {
+        base: &base,
+        environments,
+        run,
+        approvals: &approvals,
+        allow_ungated: request.allow_ungated,
+        targets,
+        emitter: &emitter,
+        env: options.env.as_deref(),
+    });
+    let built = match built {
+        Ok(built) => built,
+        Err(reason) => {
+            eprintln!("error: not built: {reason}");
+            return Ok(EXIT_GATE_FAILED);
+        }
+    };
+    for warning in &built.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let out = request
+        .out
+        .clone()
+        .unwrap_or_else(|| base.project_dir.join("build"));
+    mlp::emit::write::write_build(&out, &built.files, &built.copies)
+        .map_err(|e| IoError::new(&out, e))?;
+    println!(
+        "wrote {} files to {}",
+        built.files.len() + built.copies.len() + 1,
+        out.display()
+    );
+    Ok(0)
 }
 
 fn approve(
@@ -891,6 +1221,104 @@ fn approve(
         &approval.model_hash[..12],
         written.display()
     );
+    Ok(0)
+}
+
+/// `mlp doc`: exit 0 when the documents are written, 1 when the pipeline
+/// has errors, 2 on a usage or I/O error (a missing `--run`, an `--out`
+/// that mlp did not write).
+fn doc(
+    path: &std::path::Path,
+    run: Option<&std::path::Path>,
+    format: mlp::doc::Format,
+    out: Option<&std::path::Path>,
+    options: &Options,
+    access: &driver::Access,
+) -> Result<u8, IoError> {
+    // The messages name their path already.
+    let fail = |path: &std::path::Path, message: String| {
+        let shown = format!("{}: ", path.display());
+        IoError::new(path, message.strip_prefix(&shown).unwrap_or(&message))
+    };
+    let [entry] =
+        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
+            IoError::new(
+                path,
+                "document one pipeline: a file, or a folder with a main.mlp",
+            )
+        })?;
+    // Refused before any work; checked again just before the rename.
+    if let Some(out) = out {
+        mlp::doc::output::check_out_dir(out).map_err(|m| fail(out, m))?;
+    }
+    let given_run = match run {
+        Some(dir) => Some(mlp::doc::run::load(dir).map_err(|m| fail(dir, m))?),
+        None => None,
+    };
+    let compilation = driver::compile(&entry, options, access)?;
+    if usage_errors(&compilation) {
+        return Ok(EXIT_USAGE);
+    }
+    report_all(
+        &compilation.diagnostics,
+        &compilation.sources,
+        DiagnosticFormat::Human,
+    );
+    if compilation.has_errors() {
+        eprintln!("not documenting: fix the errors above first");
+        return Ok(EXIT_DIAGNOSTICS);
+    }
+    let project = &compilation.project_dir;
+    let run = match given_run {
+        Some(run) => Some(run),
+        None => match mlp::approvals::latest_run(project) {
+            Some(dir) => Some(mlp::doc::run::load(&dir).map_err(|m| fail(&dir, m))?),
+            None => None,
+        },
+    };
+    let pipeline = mlp::doc::facts::pipeline_name(&compilation.program);
+    if let Some(run) = &run {
+        run.of_pipeline(&pipeline)
+            .map_err(|m| IoError::new(path, m))?;
+    }
+    let approvals = mlp::approvals::load(project).map_err(|e| fail(project, e))?;
+    let approvals: Vec<_> = approvals.into_iter().map(|(_, a)| a).collect();
+    let hashes = run.as_ref().map(|r| r.hashes.clone()).unwrap_or_default();
+    let context = mlp::lint::Context {
+        approvals: &approvals,
+        model_hashes: &hashes,
+        program: &compilation.program,
+        resolved: &compilation.resolved,
+        sources: &compilation.sources,
+        data_files: &compilation.data_files,
+        confinement: &compilation.confinement,
+        diagnostics: &compilation.diagnostics,
+    };
+    let documents = mlp::doc::documents(
+        &context,
+        &mlp::doc::Options {
+            format,
+            run: run.as_ref(),
+            date: mlp::doc::today(),
+            project_dir: project,
+        },
+    );
+    let out = out.map_or_else(
+        || project.join(".mlp").join("doc"),
+        std::path::Path::to_path_buf,
+    );
+    let manifest = mlp::doc::output::Manifest {
+        format: mlp::doc::output::DOC_FORMAT.to_string(),
+        pipeline,
+        mlp_version: mlp::exec::cache::MLP_VERSION.to_string(),
+        run: run.as_ref().map(|r| r.id.clone()),
+        files: documents.iter().map(|d| d.file.clone()).collect(),
+    };
+    let files: Vec<(String, String)> = documents.into_iter().map(|d| (d.file, d.text)).collect();
+    mlp::doc::output::write(&out, &manifest, &files).map_err(|m| fail(&out, m))?;
+    for (file, _) in &files {
+        println!("wrote {}", out.join(file).display());
+    }
     Ok(0)
 }
 

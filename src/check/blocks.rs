@@ -1572,9 +1572,10 @@ impl<'r> Checker<'r> {
             .map(|n| self.environment(file, n))
             .unwrap_or_default();
         let mut monitor = Vec::new();
+        let mut alerts = Vec::new();
         if let Some(n) = d.body.nested("monitor") {
             for entry in &n.body.entries {
-                self.monitor_entry(block, file, entry);
+                alerts.extend(self.monitor_entry(block, file, entry));
                 monitor.push(self.text(block, entry.span()));
             }
         }
@@ -1588,6 +1589,7 @@ impl<'r> Checker<'r> {
                 gates,
                 tags,
                 monitor,
+                alerts,
                 environment,
             }),
         );
@@ -1740,7 +1742,7 @@ impl<'r> Checker<'r> {
         });
     }
 
-    fn monitor_entry(&mut self, block: BlockId, file: FileId, entry: &ast::Entry) {
+    fn monitor_entry(&mut self, block: BlockId, file: FileId, entry: &ast::Entry) -> Option<Alert> {
         let bad = |span: Span| {
             Diagnostic::error(
                 codes::EXPRESSION_TYPE,
@@ -1751,18 +1753,18 @@ impl<'r> Checker<'r> {
         };
         let ast::Entry::Expr(e) = entry else {
             self.diags.push(bad(entry.span()));
-            return;
+            return None;
         };
         let ExprKind::Binary { op, lhs, rhs } = &e.kind else {
             self.diags.push(bad(e.span));
-            return;
+            return None;
         };
         if !matches!(
             op,
             ast::BinaryOp::Lt | ast::BinaryOp::Le | ast::BinaryOp::Gt | ast::BinaryOp::Ge
         ) {
             self.diags.push(bad(e.span));
-            return;
+            return None;
         }
         const SIGNALS: [&str; 6] = [
             "latency_p50",
@@ -1791,7 +1793,7 @@ impl<'r> Checker<'r> {
                         .with_label(file, lhs.span, "unknown drift measure")
                         .with_help("write `drift(psi) < 0.2`"),
                     );
-                    return;
+                    return None;
                 }
                 Expect::Float {
                     min: 0.0,
@@ -1809,13 +1811,32 @@ impl<'r> Checker<'r> {
                     None => d.with_help(format!("the signals are: {}", SIGNALS.join(", "))),
                 };
                 self.diags.push(d);
-                return;
+                return None;
             }
             _ => {
                 self.diags.push(bad(lhs.span));
-                return;
+                return None;
             }
         };
-        let _ = self.value(block.module, file, rhs, expect);
+        let signal = match &lhs.kind {
+            ExprKind::Name(n) => n.name.clone(),
+            ExprKind::Call { args, .. } => match args.first().map(|a| &a.value.kind) {
+                Some(ExprKind::Name(measure)) => format!("drift_{}", measure.name),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        // Durations in seconds and percentages as fractions: the units of
+        // the metrics `mlp serve` exports.
+        let limit = match self.value(block.module, file, rhs, expect)? {
+            Value::Duration(d) => d.ms / 1000.0,
+            Value::Percent(p) => p.percent / 100.0,
+            other => other.as_f64()?,
+        };
+        Some(Alert {
+            signal,
+            op: op.as_str().to_string(),
+            limit,
+        })
     }
 }

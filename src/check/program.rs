@@ -281,6 +281,16 @@ pub struct Waiver {
     pub span: Span,
 }
 
+/// A `monitor { }` condition: `latency_p99 < 200ms` is signal `latency_p99`,
+/// op `<`, limit 0.2 (seconds; a percentage is a fraction).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// `latency_p50`...`latency_p99`, `error_rate`, `drift_psi`, `drift_ks`.
+    pub signal: String,
+    pub op: String,
+    pub limit: f64,
+}
+
 /// The value of an `environment { NAME = ... }` entry of a deployment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -301,6 +311,9 @@ pub struct DeployInfo {
     pub tags: Tags,
     /// Monitoring conditions, as written.
     pub monitor: Vec<String>,
+    /// The same conditions, for alerting rules: the signal breaks its limit
+    /// when `signal op limit` does not hold.
+    pub alerts: Vec<Alert>,
     /// Environment variables of the served container.
     pub environment: BTreeMap<String, EnvValue>,
 }

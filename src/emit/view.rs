@@ -1,0 +1,416 @@
+//! What the templates see: one flat, serialisable view per deployment, made
+//! from the checked program and the run it releases. Templates never reach
+//! into the program; every value a template prints is in a view, and every
+//! string is printed through an escaping filter (`mod.rs`).
+
+use crate::check::types::Value;
+use crate::check::{Alert, BlockInfo, DeployInfo, EnvValue, Program};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A model as released: its artifact and where it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelView {
+    pub name: String,
+    pub algorithm: String,
+    /// blake3 of `models/<name>.json` of the run, when there is one.
+    pub artifact_hash: Option<String>,
+    /// blake3 of the rows it was trained on (from the artifact).
+    pub training_data_hash: Option<String>,
+    pub features: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ApprovalView {
+    pub by: String,
+    pub at: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    /// `secret("store/key")` as a Kubernetes secret reference: the secret
+    /// `store` (made a valid object name) and its key.
+    pub secret_name: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertView {
+    pub name: String,
+    /// A PromQL expression over the metrics `mlp serve` exports that is
+    /// true while the condition is broken.
+    pub expr: String,
+    pub condition: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeployView {
+    /// As written in the pipeline.
+    pub name: String,
+    /// A DNS-1123 label made from the name: objects are named after it.
+    pub app: String,
+    pub target: String,
+    pub pipeline: String,
+    pub pipeline_version: Option<String>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub risk: Option<String>,
+    pub model: Option<ModelView>,
+    pub image: String,
+    pub namespace: String,
+    pub replicas: i64,
+    pub port: i64,
+    pub cpu_request: String,
+    pub memory_request: String,
+    pub cpu_limit: String,
+    pub memory_limit: String,
+    pub autoscale: Option<AutoscaleView>,
+    pub environment: Vec<EnvVar>,
+    pub alerts: Vec<AlertView>,
+    pub retrain: Option<String>,
+    pub log_retention_days: Option<i64>,
+    pub gates: Vec<String>,
+    /// Built with `--allow-ungated`: recorded in the annotations.
+    pub ungated: bool,
+    pub approval: Option<ApprovalView>,
+    /// The `env` overlay applied, if any.
+    pub env: Option<String>,
+    pub mlp_version: &'static str,
+    /// `app.kubernetes.io/*` labels of every object, sorted by key (a
+    /// list: templates iterate maps in no fixed order).
+    pub labels: Vec<Pair>,
+    /// Lineage: pipeline, model and data hashes, approval, mlp version.
+    pub annotations: Vec<Pair>,
+    /// The CPU limit in cores and the memory limit in bytes, for compose.
+    pub cpus_limit: f64,
+    pub memory_limit_bytes: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Pair {
+    pub key: String,
+    pub value: String,
+}
+
+fn pairs(map: BTreeMap<String, String>) -> Vec<Pair> {
+    map.into_iter()
+        .map(|(key, value)| Pair { key, value })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AutoscaleView {
+    pub min: i64,
+    pub max: i64,
+    /// Average CPU use, in percent of the request.
+    pub cpu: Option<i64>,
+}
+
+/// A Kubernetes object name (DNS-1123 label): lowercase letters, digits
+/// and `-`, at most 63 characters, starting and ending alphanumeric.
+pub fn dns_label(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let mut out: String = out.trim_matches('-').chars().take(63).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        out.push_str("mlp");
+    }
+    out
+}
+
+fn text(fields: &BTreeMap<String, Value>, name: &str) -> Option<String> {
+    match fields.get(name)? {
+        Value::Str(s) => Some(s.clone()),
+        Value::Word(w) => Some(w.word.clone()),
+        _ => None,
+    }
+}
+
+fn quantity(fields: &BTreeMap<String, Value>, name: &str, default: &str) -> String {
+    match fields.get(name) {
+        Some(Value::Quantity(q)) => q.text.clone(),
+        _ => default.to_string(),
+    }
+}
+
+fn image_has_digest(image: Option<&str>) -> bool {
+    image.is_some_and(|i| i.contains("@sha256:"))
+}
+
+/// A quantity in its base unit (cores, bytes).
+fn base_units(fields: &BTreeMap<String, Value>, name: &str, default: f64) -> f64 {
+    match fields.get(name) {
+        Some(Value::Quantity(q)) => q.quantity,
+        _ => default,
+    }
+}
+
+/// A label value: at most 63 characters of `[A-Za-z0-9._-]`, starting and
+/// ending alphanumeric (others become `-`).
+fn label_value(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(63)
+        .collect();
+    cleaned
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
+fn int(fields: &BTreeMap<String, Value>, name: &str) -> Option<i64> {
+    match fields.get(name)? {
+        Value::Int(i) => Some(*i),
+        Value::Percent(p) => Some(p.percent.round() as i64),
+        _ => None,
+    }
+}
+
+/// The PromQL of a monitor condition, on `mlp serve`'s metrics of one app.
+fn alert(app: &str, a: &Alert) -> Option<AlertView> {
+    let selector = format!("app=\"{app}\"");
+    let broken = match a.op.as_str() {
+        "<" => ">=",
+        "<=" => ">",
+        ">" => "<=",
+        ">=" => "<",
+        _ => return None,
+    };
+    let value = match a.signal.as_str() {
+        s if s.starts_with("latency_p") => {
+            let quantile: f64 = s.trim_start_matches("latency_p").parse().ok()?;
+            format!(
+                "histogram_quantile({}, sum by (le) (rate(mlp_request_duration_seconds_bucket{{{selector}}}[5m])))",
+                quantile / 100.0
+            )
+        }
+        "error_rate" => format!(
+            "sum(rate(mlp_requests_total{{{selector},status=~\"5..\"}}[5m])) / sum(rate(mlp_requests_total{{{selector}}}[5m]))"
+        ),
+        "drift_psi" => format!("max(mlp_feature_drift_psi{{{selector}}})"),
+        "drift_ks" => format!("max(mlp_feature_drift_ks{{{selector}}})"),
+        _ => return None,
+    };
+    Some(AlertView {
+        name: a.signal.clone(),
+        expr: format!("{value} {broken} {}", a.limit),
+        condition: format!("{} {} {}", a.signal, a.op, a.limit),
+    })
+}
+
+/// Everything a deployment's templates need besides the program.
+pub struct Release<'a> {
+    /// Model name to the blake3 of its artifact in the released run.
+    pub model_hashes: &'a BTreeMap<String, String>,
+    /// Model name to the hash of its training rows, from the artifacts.
+    pub training_hashes: &'a BTreeMap<String, String>,
+    pub ungated: bool,
+    pub approvals: &'a BTreeMap<String, ApprovalView>,
+    pub env: Option<&'a str>,
+}
+
+pub fn deploy_view(
+    program: &Program,
+    name: &str,
+    info: &DeployInfo,
+    release: &Release,
+) -> DeployView {
+    let block = program.by_name(name);
+    let empty = BTreeMap::new();
+    let fields = block.map_or(&empty, |b| &b.fields);
+    let pipeline = program.pipeline.as_ref();
+    let pfields = pipeline.map_or(&empty, |p| &p.fields);
+    let app = dns_label(name);
+    let model = info.model.as_ref().map(|m| {
+        let facts = program.by_name(m).and_then(|b| match &b.info {
+            BlockInfo::Model(info) => Some(info),
+            _ => None,
+        });
+        ModelView {
+            name: m.clone(),
+            algorithm: facts.map_or_else(String::new, |f| f.algorithm.clone()),
+            artifact_hash: release.model_hashes.get(m).cloned(),
+            training_data_hash: release.training_hashes.get(m).cloned(),
+            features: facts.map_or_else(Vec::new, |f| f.features.clone()),
+        }
+    });
+    let environment = info
+        .environment
+        .iter()
+        .map(|(name, value)| match value {
+            EnvValue::Literal(v) => EnvVar {
+                name: name.clone(),
+                value: Some(v.clone()),
+                secret_name: None,
+                secret_key: None,
+            },
+            EnvValue::Secret(reference) => {
+                let (store, key) = reference.split_once('/').unwrap_or((reference, name));
+                EnvVar {
+                    name: name.clone(),
+                    value: None,
+                    secret_name: Some(dns_label(store)),
+                    secret_key: Some(key.to_string()),
+                }
+            }
+        })
+        .collect();
+    let autoscale = match (int(fields, "autoscale.min"), int(fields, "autoscale.max")) {
+        (Some(min), Some(max)) => Some(AutoscaleView {
+            min,
+            max,
+            cpu: int(fields, "autoscale.cpu"),
+        }),
+        _ => None,
+    };
+    let retrain = match pfields.get("retrain") {
+        Some(Value::Str(cron)) => Some(cron.clone()),
+        _ => None,
+    };
+    let pipeline_name = pipeline.map_or_else(|| "main".to_string(), |p| p.name.clone());
+    let pipeline_version = text(pfields, "version");
+    let mut labels = BTreeMap::from([
+        ("app.kubernetes.io/name".to_string(), app.clone()),
+        ("app.kubernetes.io/instance".to_string(), app.clone()),
+        (
+            "app.kubernetes.io/component".to_string(),
+            "model-server".to_string(),
+        ),
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "mlp".to_string(),
+        ),
+    ]);
+    let part_of = label_value(&pipeline_name);
+    if !part_of.is_empty() {
+        labels.insert("app.kubernetes.io/part-of".to_string(), part_of);
+    }
+    if let Some(version) = pipeline_version
+        .as_deref()
+        .map(label_value)
+        .filter(|v| !v.is_empty())
+    {
+        labels.insert("app.kubernetes.io/version".to_string(), version);
+    }
+    let mut annotations = BTreeMap::from([
+        ("mlp.dev/pipeline".to_string(), pipeline_name.clone()),
+        (
+            "mlp.dev/mlp-version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ]);
+    let mut annotate = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            annotations.insert(format!("mlp.dev/{key}"), value);
+        }
+    };
+    annotate("pipeline-version", pipeline_version.clone());
+    annotate("owner", text(pfields, "owner"));
+    annotate("risk", text(pfields, "risk"));
+    annotate("model", model.as_ref().map(|m| m.name.clone()));
+    annotate(
+        "model-hash",
+        model.as_ref().and_then(|m| m.artifact_hash.clone()),
+    );
+    annotate(
+        "training-data-hash",
+        model.as_ref().and_then(|m| m.training_data_hash.clone()),
+    );
+    let approval = release.approvals.get(name).cloned();
+    annotate("approved-by", approval.as_ref().map(|a| a.by.clone()));
+    annotate("approved-at", approval.as_ref().map(|a| a.at.clone()));
+    annotate("env", release.env.map(str::to_string));
+    if release.ungated {
+        annotate(
+            "ungated",
+            Some("built with --allow-ungated: the run's gates were not checked".to_string()),
+        );
+    }
+    // A tag names whatever was pushed under it last; checkov asks for a
+    // digest. Without one the check is skipped here, with the reason, so
+    // that scanners show it rather than pass it silently.
+    if !image_has_digest(text(fields, "image").as_deref()) {
+        annotations.insert(
+            "checkov.io/skip1".to_string(),
+            "CKV_K8S_43=the image is pinned by tag; set image to NAME@sha256:DIGEST to release the exact bytes".to_string(),
+        );
+    }
+    DeployView {
+        labels: pairs(labels),
+        annotations: pairs(annotations),
+        cpus_limit: base_units(fields, "limits.cpu", 1.0),
+        memory_limit_bytes: base_units(fields, "limits.memory", 1024.0 * 1024.0 * 1024.0) as i64,
+        name: name.to_string(),
+        app: app.clone(),
+        target: info.target.clone(),
+        pipeline: pipeline_name,
+        pipeline_version,
+        owner: text(pfields, "owner"),
+        description: text(pfields, "description"),
+        risk: text(pfields, "risk"),
+        model,
+        image: text(fields, "image").unwrap_or_default(),
+        namespace: text(fields, "namespace").unwrap_or_else(|| "default".to_string()),
+        replicas: int(fields, "replicas").unwrap_or(1),
+        port: int(fields, "port").unwrap_or(8080),
+        cpu_request: quantity(fields, "resources.cpu", "250m"),
+        memory_request: quantity(fields, "resources.memory", "256Mi"),
+        // Without `limits`, a pod may use what it requests (a limit below
+        // the request is refused by Kubernetes).
+        cpu_limit: quantity(
+            fields,
+            "limits.cpu",
+            &quantity(fields, "resources.cpu", "1000m"),
+        ),
+        memory_limit: quantity(
+            fields,
+            "limits.memory",
+            &quantity(fields, "resources.memory", "1Gi"),
+        ),
+        autoscale,
+        environment,
+        alerts: info.alerts.iter().filter_map(|a| alert(&app, a)).collect(),
+        retrain,
+        log_retention_days: match fields.get("logging.retention") {
+            Some(Value::Duration(d)) => Some((d.ms / 86_400_000.0).ceil() as i64),
+            _ => None,
+        },
+        gates: info.gates.clone(),
+        ungated: release.ungated,
+        approval,
+        env: release.env.map(str::to_string),
+        mlp_version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dns_label;
+
+    #[test]
+    fn names_become_dns_labels() {
+        assert_eq!(dns_label("scoring_api"), "scoring-api");
+        assert_eq!(dns_label("--A__b--"), "a-b");
+        assert_eq!(dns_label("é"), "mlp");
+        assert_eq!(dns_label(&"x".repeat(100)).len(), 63);
+    }
+}
