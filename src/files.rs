@@ -36,6 +36,18 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     ))
 }
 
+/// Creates a new, empty temporary sibling folder of `path` (and `path`'s
+/// parent when missing). Creation is exclusive: the folder is one this
+/// process made, so removing it on failure removes nothing else.
+pub fn create_temp_dir(path: &Path) -> std::io::Result<PathBuf> {
+    let dir = temp_sibling(path);
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
 /// Removes the temporary files and folders that mlp processes which are no
 /// longer running left in `dir` (a run killed while writing), and nothing
 /// else: only names made by [`temp_sibling`], whose process is gone.

@@ -2,7 +2,7 @@
 //! whole, never over files mlp did not write.
 
 use super::Rendered;
-use crate::files::{io_words, sweep_stale_temps, temp_sibling, write_atomic};
+use crate::files::{create_temp_dir, io_words, sweep_stale_temps, write_atomic};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,8 @@ pub fn write_build(out: &Path, files: &[Rendered], copies: &[Copy]) -> Result<()
             .map_err(|e| format!("{}: {}", parent.display(), io_words(&e)))?;
     }
     check(out)?;
-    let staging = temp_sibling(out);
+    let staging =
+        create_temp_dir(out).map_err(|e| format!("{}: {}", out.display(), io_words(&e)))?;
     let result = fill(&staging, files, copies)
         .and_then(|()| crate::exec::artifacts::replace_dir(&staging, out));
     if result.is_err() {

@@ -338,10 +338,8 @@ pub fn write_new_dir<T>(
                 .map_err(|e| format!("{}: {}", parent.display(), io_words(&e)))?;
         }
     }
-    let staging = temp_sibling(out);
-    let created = std::fs::create_dir(&staging);
-    let staged = match created {
-        Ok(()) => {
+    let staged = match crate::files::create_temp_dir(out) {
+        Ok(staging) => {
             let placed = write(&staging).and_then(|value| {
                 std::fs::rename(&staging, out)
                     .map(|()| value)
@@ -352,7 +350,7 @@ pub fn write_new_dir<T>(
             }
             placed
         }
-        Err(e) => Err(format!("{}: {}", staging.display(), io_words(&e))),
+        Err(e) => Err(format!("{}: {}", out.display(), io_words(&e))),
     };
     match staged {
         Ok(value) => Ok(value),
@@ -587,7 +585,8 @@ pub fn write_run(outputs: &RunOutputs) -> Result<(), String> {
         sweep_stale_temps(parent);
     }
     check_out_dir(out)?;
-    let staging = temp_sibling(out);
+    let staging = crate::files::create_temp_dir(out)
+        .map_err(|e| format!("{}: {}", out.display(), io_words(&e)))?;
     let result = write_run_into(&staging, outputs).and_then(|()| replace_dir(&staging, out));
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
@@ -648,8 +647,9 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     )
 }
 
-/// Moves `staging` to `target`, replacing the previous run there (see
-/// [`check_out_dir`]).
+/// Moves `staging` to `target`, replacing what is there. Callers first
+/// check that `target` is absent, empty or a folder mlp wrote
+/// ([`check_out_dir`], the build's own check).
 pub fn replace_dir(staging: &Path, target: &Path) -> Result<(), String> {
     let words = |e: std::io::Error| format!("{}: {}", target.display(), io_words(&e));
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {

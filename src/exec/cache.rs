@@ -216,9 +216,7 @@ impl Cache {
 
     /// A fresh folder to build an entry in; [`Cache::commit`] moves it into place.
     pub fn staging(&self, key: &str) -> std::io::Result<PathBuf> {
-        let dir = crate::files::temp_sibling(&self.entry(key));
-        std::fs::create_dir_all(&dir)?;
-        Ok(dir)
+        crate::files::create_temp_dir(&self.entry(key))
     }
 
     pub fn commit(&self, staging: &Path, key: &str) -> std::io::Result<PathBuf> {
