@@ -674,16 +674,7 @@ fn lint(
     let reports: Vec<mlp::lint::output::Report> = compilations
         .iter()
         .map(|(c, approvals, hashes)| {
-            let context = mlp::lint::Context {
-                approvals,
-                model_hashes: hashes,
-                program: &c.program,
-                resolved: &c.resolved,
-                sources: &c.sources,
-                data_files: &c.data_files,
-                confinement: &c.confinement,
-                diagnostics: &c.diagnostics,
-            };
+            let context = mlp::lint::Context::of(c, approvals, hashes);
             let relabeled = mlp::lint::rules::RELABELED;
             let mut findings: Vec<mlp::lint::Finding> = c
                 .diagnostics
@@ -1016,6 +1007,18 @@ struct BuildRequest {
     run: Option<PathBuf>,
 }
 
+/// The entry file of the one pipeline a command acts on.
+fn one_entry(path: &std::path::Path, verb: &str) -> Result<PathBuf, IoError> {
+    <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?)
+        .map(|[entry]| entry)
+        .map_err(|_| {
+            IoError::new(
+                path,
+                format!("{verb} one pipeline: a file, or a folder with a main.mlp"),
+            )
+        })
+}
+
 fn build(
     path: &std::path::Path,
     request: &BuildRequest,
@@ -1023,13 +1026,7 @@ fn build(
     access: &driver::Access,
 ) -> Result<u8, IoError> {
     use mlp::emit::release;
-    let [entry] =
-        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
-            IoError::new(
-                path,
-                "build one pipeline: a file, or a folder with a main.mlp",
-            )
-        })?;
+    let entry = one_entry(path, "build")?;
     let base = driver::compile(&entry, options, access)?;
     if usage_errors(&base) {
         return Ok(EXIT_USAGE);
@@ -1130,13 +1127,7 @@ fn approve(
     access: &driver::Access,
 ) -> Result<u8, IoError> {
     use mlp::check::BlockInfo;
-    let [entry] =
-        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
-            IoError::new(
-                path,
-                "approve one pipeline: a file, or a folder with a main.mlp",
-            )
-        })?;
+    let entry = one_entry(path, "approve")?;
     let compilation = driver::compile(&entry, options, access)?;
     if usage_errors(&compilation) {
         return Ok(EXIT_USAGE);
@@ -1240,13 +1231,7 @@ fn doc(
         let shown = format!("{}: ", path.display());
         IoError::new(path, message.strip_prefix(&shown).unwrap_or(&message))
     };
-    let [entry] =
-        <[PathBuf; 1]>::try_from(driver::entries(&[path.to_path_buf()])?).map_err(|_| {
-            IoError::new(
-                path,
-                "document one pipeline: a file, or a folder with a main.mlp",
-            )
-        })?;
+    let entry = one_entry(path, "document")?;
     // Refused before any work; checked again just before the rename.
     if let Some(out) = out {
         mlp::doc::output::check_out_dir(out).map_err(|m| fail(out, m))?;
@@ -1284,16 +1269,7 @@ fn doc(
     let approvals = mlp::approvals::load(project).map_err(|e| fail(project, e))?;
     let approvals: Vec<_> = approvals.into_iter().map(|(_, a)| a).collect();
     let hashes = run.as_ref().map(|r| r.hashes.clone()).unwrap_or_default();
-    let context = mlp::lint::Context {
-        approvals: &approvals,
-        model_hashes: &hashes,
-        program: &compilation.program,
-        resolved: &compilation.resolved,
-        sources: &compilation.sources,
-        data_files: &compilation.data_files,
-        confinement: &compilation.confinement,
-        diagnostics: &compilation.diagnostics,
-    };
+    let context = mlp::lint::Context::of(&compilation, &approvals, &hashes);
     let documents = mlp::doc::documents(
         &context,
         &mlp::doc::Options {

@@ -40,21 +40,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// A PyPI tool as .ci/run installs it; without it the test says so and
-/// passes, unless MLP_REQUIRE_TOOLS is set.
 fn tool(name: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("MLP_REQUIRE_TOOLS").is_none(),
-            "{name} is required (MLP_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
+    common::tool_available(name, "--version")
 }
 
 fn passes(command: &mut Command) -> String {

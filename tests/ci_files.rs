@@ -4,25 +4,8 @@
 //! commands they run work on a real pipeline.
 
 mod common;
-use common::{command as mlp, project, root};
+use common::{command as mlp, project, root, tool_available as tool};
 use std::process::Command;
-
-/// A PyPI tool as .ci/run installs it; without it the test says so and
-/// passes, unless MLP_REQUIRE_TOOLS is set.
-fn tool(name: &str, version_arg: &str) -> bool {
-    let found = Command::new(name)
-        .arg(version_arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("MLP_REQUIRE_TOOLS").is_none(),
-            "{name} is required (MLP_REQUIRE_TOOLS is set)"
-        );
-        eprintln!("skipped: {name} is not installed (pip install {name})");
-    }
-    found
-}
 
 fn run(command: &mut Command) -> String {
     let output = command.output().unwrap();

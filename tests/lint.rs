@@ -249,28 +249,11 @@ fn github_output_annotates_the_causing_line() {
     );
 }
 
-/// `check-jsonschema` (PyPI), as .ci/run installs it; without it the test
-/// says so and passes, unless MLP_REQUIRE_TOOLS is set.
-fn check_jsonschema() -> Option<&'static str> {
-    let found = std::process::Command::new("check-jsonschema")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("check-jsonschema");
-    }
-    assert!(
-        std::env::var_os("MLP_REQUIRE_TOOLS").is_none(),
-        "check-jsonschema is required (MLP_REQUIRE_TOOLS is set)"
-    );
-    eprintln!("skipped: check-jsonschema is not installed (pip install check-jsonschema)");
-    None
-}
-
 fn validate_sarif(sarif: &[u8], name: &str) {
-    let Some(tool) = check_jsonschema() else {
+    if !common::tool_available("check-jsonschema", "--version") {
         return;
-    };
+    }
+    let tool = "check-jsonschema";
     let file = std::env::temp_dir().join(format!("mlp-{}-{name}.sarif", std::process::id()));
     std::fs::write(&file, sarif).unwrap();
     let schema = root().join("tests/data/sarif-schema-2.1.0.json");

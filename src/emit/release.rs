@@ -236,17 +236,7 @@ fn approvals_in_force(
     request: &Request,
     model_hashes: &BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, ApprovalView>, String> {
-    let c = request.base;
-    let context = crate::lint::Context {
-        program: &c.program,
-        resolved: &c.resolved,
-        sources: &c.sources,
-        data_files: &c.data_files,
-        confinement: &c.confinement,
-        diagnostics: &c.diagnostics,
-        approvals: request.approvals,
-        model_hashes,
-    };
+    let context = crate::lint::Context::of(request.base, request.approvals, model_hashes);
     let linted = crate::lint::lint(&context);
     if let Some(missing) = linted
         .findings

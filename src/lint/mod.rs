@@ -79,6 +79,26 @@ pub struct Context<'a> {
     pub model_hashes: &'a std::collections::BTreeMap<String, String>,
 }
 
+impl<'a> Context<'a> {
+    /// The context of a compiled pipeline.
+    pub fn of(
+        compilation: &'a crate::driver::Compilation,
+        approvals: &'a [crate::approvals::Approval],
+        model_hashes: &'a std::collections::BTreeMap<String, String>,
+    ) -> Context<'a> {
+        Context {
+            program: &compilation.program,
+            resolved: &compilation.resolved,
+            sources: &compilation.sources,
+            data_files: &compilation.data_files,
+            confinement: &compilation.confinement,
+            diagnostics: &compilation.diagnostics,
+            approvals,
+            model_hashes,
+        }
+    }
+}
+
 /// A finding and, when a block waived it, the waiver.
 #[derive(Clone, Debug)]
 pub struct Finding {

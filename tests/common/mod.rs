@@ -111,3 +111,21 @@ pub fn text(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// Whether an external tool (installed by .ci/run) answers `name
+/// version_arg`. Without it a test says so and passes, unless
+/// MLP_REQUIRE_TOOLS is set, which .ci/run sets.
+pub fn tool_available(name: &str, version_arg: &str) -> bool {
+    let found = Command::new(name)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("MLP_REQUIRE_TOOLS").is_none(),
+            "{name} is required (MLP_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("skipped: {name} is not installed");
+    }
+    found
+}
