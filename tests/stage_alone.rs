@@ -261,6 +261,21 @@ fn slugs_are_lowercase_dashed_and_unique() {
             "donn-es",
         ]
     );
+    // Longer than a DNS-1123 label: cut, and told apart by a hash of the
+    // whole name, made unique within 63 characters too.
+    let long = |end: &str| stage(&format!("{}{end}", "very_long_name_".repeat(6)));
+    let long_ones = [long("a"), long("b"), long("a")];
+    let slugs = stages::slugs(&long_ones);
+    for slug in &slugs {
+        assert_eq!(slug.len(), 63, "{slug}");
+        assert!(slug.starts_with("very-long-name-very-long-name-"), "{slug}");
+    }
+    assert_eq!(slugs[0], long_ones[0].slug());
+    assert_ne!(slugs[0], slugs[1]);
+    assert!(
+        slugs[2].ends_with("-2") && slugs[2] != slugs[0],
+        "{slugs:?}"
+    );
     // The examples' slugs, as the workflow names tasks and folders.
     let layout = Layout::of(&common::root().join("examples/credit"));
     assert_eq!(

@@ -14,10 +14,10 @@ pub mod release;
 pub mod view;
 pub mod write;
 
-use serde::Serialize;
+use crate::exec::stages::SLUG_MAX;
 use std::path::{Path, PathBuf};
 use tera::{Context, Kwargs, State, Tera, Value};
-pub use view::{deploy_view, DeployView, Release};
+pub use view::{deploy_view, ArgoView, DeployView, Plan, Release};
 
 /// The built-in templates, by the path a `--templates` folder overrides.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -52,6 +52,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "kubernetes/prometheusrule.yaml",
         include_str!("templates/kubernetes/prometheusrule.yaml"),
+    ),
+    (
+        "kubernetes/retrain.yaml",
+        include_str!("templates/kubernetes/retrain.yaml"),
     ),
     (
         "kubernetes/kustomization.yaml",
@@ -127,12 +131,25 @@ impl Emitter {
     }
 
     /// The Kubernetes objects of every deployment, in `kubernetes/<dir>/`,
-    /// with the kustomization that lists them.
-    pub fn kubernetes(&self, deploys: &[DeployView], dir: &str) -> Result<Vec<Rendered>, String> {
+    /// with the kustomization that lists them. With `retrain`, each
+    /// deployment retrains on schedule by the stages of `plan`.
+    pub fn kubernetes(
+        &self,
+        deploys: &[DeployView],
+        plan: &Plan,
+        dir: &str,
+    ) -> Result<Vec<Rendered>, String> {
         let mut out = Vec::new();
         for d in deploys {
             let release_json = serde_json::to_string_pretty(d).map_err(|e| e.to_string())?;
-            let context = Self::context(&[("d", d), ("release_json", &release_json)]);
+            let retrain = view::retrain_view(d, plan);
+            let configmap = view::suffixed(&d.app, "-release", SLUG_MAX);
+            let context = Self::context(&[
+                ("d", d),
+                ("release_json", &release_json),
+                ("configmap", &configmap),
+                ("retrain", &retrain),
+            ]);
             let mut kinds = vec![
                 "serviceaccount",
                 "deployment",
@@ -146,6 +163,9 @@ impl Emitter {
             }
             if !d.alerts.is_empty() {
                 kinds.push("prometheusrule");
+            }
+            if retrain.is_some() {
+                kinds.push("retrain");
             }
             for kind in kinds {
                 let text = self.render(&format!("kubernetes/{kind}.yaml"), &context)?;
@@ -200,48 +220,6 @@ impl Emitter {
             path: PathBuf::from(format!("argo/{}-workflow.yaml", workflow.app)),
             text: self.render("argo/workflow.yaml", &context)?,
         })
-    }
-}
-
-/// One task of an Argo workflow: a stage run alone from its inputs.
-#[derive(Clone, Debug, Serialize)]
-pub struct ArgoTask {
-    pub slug: String,
-    pub stage: String,
-    /// The slugs of the stages it reads.
-    pub inputs: Vec<ArgoInput>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ArgoInput {
-    pub slug: String,
-    /// Argo's own expression for the upstream task's output artifact.
-    pub from: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ArgoView {
-    pub app: String,
-    pub d: DeployView,
-    /// The entry file inside the image.
-    pub pipeline_file: String,
-    pub tasks: Vec<ArgoTask>,
-    pub retrain: Option<String>,
-}
-
-impl ArgoTask {
-    pub fn new(slug: String, stage: String, inputs: &[String]) -> ArgoTask {
-        ArgoTask {
-            slug,
-            stage,
-            inputs: inputs
-                .iter()
-                .map(|dep| ArgoInput {
-                    slug: dep.clone(),
-                    from: format!("{{{{tasks.{dep}.outputs.artifacts.outputs}}}}"),
-                })
-                .collect(),
-        }
     }
 }
 

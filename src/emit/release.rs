@@ -4,7 +4,7 @@
 
 use super::view::{self, ApprovalView, DeployView, Release};
 use super::write::Copy;
-use super::{ArgoTask, ArgoView, Emitter, Rendered};
+use super::{Emitter, Plan, Rendered};
 use crate::approvals::Approval;
 use crate::check::{BlockInfo, DeployInfo, Program};
 use crate::driver::Compilation;
@@ -150,6 +150,7 @@ pub fn build(request: &Request) -> Result<Built, String> {
         .iter()
         .map(|(name, info)| view::deploy_view(program, name, info, &release))
         .collect();
+    let plan = Plan::of(program);
     let mut files = Vec::new();
     let mut copies = Vec::new();
     let serving = |d: &&DeployView| d.model.is_some() && d.target != "argo";
@@ -160,11 +161,11 @@ pub fn build(request: &Request) -> Result<Built, String> {
             .cloned()
             .collect();
         if !kube.is_empty() {
-            files.extend(
-                request
-                    .emitter
-                    .kubernetes(&kube, request.env.unwrap_or("base"))?,
-            );
+            files.extend(request.emitter.kubernetes(
+                &kube,
+                &plan,
+                request.env.unwrap_or("base"),
+            )?);
             for (env, compilation) in &request.environments {
                 let env_release = Release {
                     env: Some(env),
@@ -177,7 +178,8 @@ pub fn build(request: &Request) -> Result<Built, String> {
                         view::deploy_view(&compilation.program, name, info, &env_release)
                     })
                     .collect();
-                files.extend(request.emitter.kubernetes(&env_views, env)?);
+                let env_plan = Plan::of(&compilation.program);
+                files.extend(request.emitter.kubernetes(&env_views, &env_plan, env)?);
             }
         }
     }
@@ -209,7 +211,7 @@ pub fn build(request: &Request) -> Result<Built, String> {
     }
     if targets.argo {
         for d in views.iter().filter(|d| d.target == "argo") {
-            files.push(request.emitter.argo(&argo_view(program, d))?);
+            files.push(request.emitter.argo(&view::argo_view(d, &plan))?);
         }
     }
     Ok(Built {
@@ -264,24 +266,4 @@ fn approvals_in_force(
         }
     }
     Ok(out)
-}
-
-fn argo_view(program: &Program, d: &DeployView) -> ArgoView {
-    let stages = crate::exec::stages::stages(program);
-    let slugs = crate::exec::stages::slugs(&stages);
-    let tasks = stages
-        .iter()
-        .zip(&slugs)
-        .map(|(stage, slug)| {
-            let inputs: Vec<String> = stage.deps.iter().map(|&i| slugs[i].clone()).collect();
-            ArgoTask::new(slug.clone(), stage.name.clone(), &inputs)
-        })
-        .collect();
-    ArgoView {
-        app: d.app.clone(),
-        d: d.clone(),
-        pipeline_file: "/pipeline/main.mlp".to_string(),
-        tasks,
-        retrain: d.retrain.clone(),
-    }
 }

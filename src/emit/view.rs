@@ -5,6 +5,7 @@
 
 use crate::check::types::Value;
 use crate::check::{Alert, BlockInfo, DeployInfo, EnvValue, Program};
+use crate::exec::stages::{self, StageKind, SLUG_MAX};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -110,25 +111,18 @@ pub struct AutoscaleView {
 }
 
 /// A Kubernetes object name (DNS-1123 label): lowercase letters, digits
-/// and `-`, at most 63 characters, starting and ending alphanumeric.
+/// and `-`, at most 63 characters, starting and ending alphanumeric; a
+/// longer name is cut and ends with a hash of the whole name
+/// ([`stages::fit`]).
 pub fn dns_label(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let mut out: String = out.trim_matches('-').chars().take(63).collect();
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() {
-        out.push_str("mlp");
-    }
-    out
+    stages::slug_of(name, SLUG_MAX).unwrap_or_else(|| "mlp".to_string())
+}
+
+/// `label` (a [`dns_label`]) followed by `suffix`, in at most `max`
+/// characters: `label` is shortened with a hash when both do not fit, so
+/// that the names made for two deployments stay apart.
+pub(super) fn suffixed(label: &str, suffix: &str, max: usize) -> String {
+    format!("{}{suffix}", stages::fit(label, label, max - suffix.len()))
 }
 
 fn text(fields: &BTreeMap<String, Value>, name: &str) -> Option<String> {
@@ -159,7 +153,8 @@ fn base_units(fields: &BTreeMap<String, Value>, name: &str, default: f64) -> f64
 }
 
 /// A label value: at most 63 characters of `[A-Za-z0-9._-]`, starting and
-/// ending alphanumeric (others become `-`).
+/// ending alphanumeric (others become `-`), shortened with a hash of
+/// `text` when longer.
 fn label_value(text: &str) -> String {
     let cleaned: String = text
         .chars()
@@ -170,11 +165,12 @@ fn label_value(text: &str) -> String {
                 '-'
             }
         })
-        .take(63)
         .collect();
-    cleaned
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string()
+    let trimmed = cleaned.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    if trimmed.is_empty() {
+        return String::new();
+    }
+    stages::fit(trimmed, text, SLUG_MAX)
 }
 
 fn int(fields: &BTreeMap<String, Value>, name: &str) -> Option<i64> {
@@ -293,7 +289,12 @@ pub fn deploy_view(
         ("app.kubernetes.io/instance".to_string(), app.clone()),
         (
             "app.kubernetes.io/component".to_string(),
-            "model-server".to_string(),
+            if info.target == "argo" {
+                "training"
+            } else {
+                "model-server"
+            }
+            .to_string(),
         ),
         (
             "app.kubernetes.io/managed-by".to_string(),
@@ -402,15 +403,275 @@ pub fn deploy_view(
     }
 }
 
+/// Where the image of a workflow task or a retraining job holds the
+/// pipeline: `mlp` runs it from there (docs/deploy.md).
+pub const PIPELINE_FILE: &str = "/pipeline/main.mlp";
+
+/// One stage of the pipeline as a step run alone (docs/deploy.md).
+#[derive(Clone, Debug)]
+pub struct PlannedStage {
+    pub name: String,
+    pub slug: String,
+    /// The slugs of the stages it reads.
+    pub reads: Vec<String>,
+    /// A model or an evaluation: a folder the collecting step reads.
+    pub collected: bool,
+}
+
+/// The stages of the pipeline, dependencies first, and the names of the
+/// steps around them, which no stage's slug takes.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub stages: Vec<PlannedStage>,
+    /// The step that collects the models and evaluations into a run.
+    pub collect: String,
+    /// The Argo template holding the DAG.
+    pub entry: String,
+}
+
+/// `base`, or `base-2`, `base-3`, … the first that is not in `taken`.
+fn free(base: &str, taken: &[&str]) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while taken.contains(&name.as_str()) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+impl Plan {
+    pub fn of(program: &Program) -> Plan {
+        let all = stages::stages(program);
+        let slugs = stages::slugs(&all);
+        let planned: Vec<PlannedStage> = all
+            .iter()
+            .zip(&slugs)
+            .map(|(stage, slug)| PlannedStage {
+                name: stage.name.clone(),
+                slug: slug.clone(),
+                reads: stage.deps.iter().map(|&i| slugs[i].clone()).collect(),
+                collected: matches!(stage.kind, StageKind::Model | StageKind::Evaluate),
+            })
+            .collect();
+        let mut taken: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        let collect = free("collect", &taken);
+        taken.push(&collect);
+        let entry = free("pipeline", &taken);
+        Plan {
+            stages: planned,
+            collect,
+            entry,
+        }
+    }
+}
+
+/// `mlp run` of one stage alone, reading the folders of the stages it
+/// reads under `inputs` (a source reads none).
+fn stage_args(stage: &PlannedStage, inputs: &str, outputs: &str) -> Vec<String> {
+    let mut args = vec![
+        "run".to_string(),
+        PIPELINE_FILE.to_string(),
+        "--stage".to_string(),
+        stage.name.clone(),
+    ];
+    if !stage.reads.is_empty() {
+        args.extend(["--inputs".to_string(), inputs.to_string()]);
+    }
+    args.extend(["--outputs".to_string(), outputs.to_string()]);
+    args
+}
+
+/// `mlp run --collect`: the run's outputs, with the gates evaluated (exit
+/// code 3 when an error gate failed).
+fn collect_args(inputs: &str, outputs: &str) -> Vec<String> {
+    [
+        "run",
+        PIPELINE_FILE,
+        "--collect",
+        "--inputs",
+        inputs,
+        "--outputs",
+        outputs,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// One task of an Argo workflow and its template, both named `name`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ArgoTask {
+    pub name: String,
+    /// The tasks it waits for.
+    pub dependencies: Vec<String>,
+    /// The output artifacts it reads, each at `/inputs/<slug>`.
+    pub inputs: Vec<ArgoInput>,
+    /// The container's arguments (its entrypoint is `mlp`).
+    pub args: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArgoInput {
+    pub slug: String,
+    /// Argo's own expression for the upstream task's output artifact.
+    pub from: String,
+}
+
+fn argo_inputs<'a>(slugs: impl Iterator<Item = &'a String>) -> Vec<ArgoInput> {
+    slugs
+        .map(|slug| ArgoInput {
+            slug: slug.clone(),
+            from: format!("{{{{tasks.{slug}.outputs.artifacts.outputs}}}}"),
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArgoView {
+    pub app: String,
+    /// A CronWorkflow's name (Argo appends 11 characters to it for each
+    /// workflow it starts, which must stay a DNS-1123 label), or a
+    /// Workflow's `generateName` (Kubernetes appends 5).
+    pub name: String,
+    pub d: DeployView,
+    pub entry: String,
+    /// One task per stage, then the collecting task.
+    pub tasks: Vec<ArgoTask>,
+    pub retrain: Option<String>,
+}
+
+/// The pipeline as an Argo DAG: a task per stage, run alone from the
+/// artifacts of the tasks it depends on, and a last task that waits for
+/// every other and collects the models and evaluations into a run.
+pub fn argo_view(d: &DeployView, plan: &Plan) -> ArgoView {
+    let mut tasks: Vec<ArgoTask> = plan
+        .stages
+        .iter()
+        .map(|stage| ArgoTask {
+            name: stage.slug.clone(),
+            dependencies: stage.reads.clone(),
+            inputs: argo_inputs(stage.reads.iter()),
+            args: stage_args(stage, "/inputs", "/outputs"),
+        })
+        .collect();
+    tasks.push(ArgoTask {
+        name: plan.collect.clone(),
+        dependencies: plan.stages.iter().map(|s| s.slug.clone()).collect(),
+        inputs: argo_inputs(plan.stages.iter().filter(|s| s.collected).map(|s| &s.slug)),
+        args: collect_args("/inputs", "/outputs"),
+    });
+    let name = match d.retrain {
+        Some(_) => stages::fit(&d.app, &d.app, SLUG_MAX - 11),
+        None => suffixed(&d.app, "-", SLUG_MAX - 5),
+    };
+    ArgoView {
+        app: d.app.clone(),
+        name,
+        d: d.clone(),
+        entry: plan.entry.clone(),
+        tasks,
+        retrain: d.retrain.clone(),
+    }
+}
+
+/// A container of the retraining job.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub name: String,
+    /// Its arguments (the image's entrypoint is `mlp`).
+    pub args: Vec<String>,
+}
+
+/// The scheduled retraining of a Kubernetes deployment (`retrain`): a
+/// CronJob whose pods run every stage alone, in order, as init containers
+/// sharing one folder, then collect the run onto a claim.
+#[derive(Clone, Debug, Serialize)]
+pub struct RetrainView {
+    /// The CronJob's and its claim's: Kubernetes appends 11 characters to
+    /// a CronJob's name for each Job, which must stay a DNS-1123 label.
+    pub name: String,
+    pub schedule: String,
+    /// The deployment's labels, with the job's own instance and component,
+    /// so that the Service and the PodDisruptionBudget do not select its pods.
+    pub labels: Vec<Pair>,
+    pub stages: Vec<Step>,
+    pub collect: Step,
+}
+
+pub fn retrain_view(d: &DeployView, plan: &Plan) -> Option<RetrainView> {
+    let schedule = d.retrain.clone()?;
+    let name = suffixed(&d.app, "-retrain", SLUG_MAX - 11);
+    let labels = d
+        .labels
+        .iter()
+        .map(|p| Pair {
+            key: p.key.clone(),
+            value: match p.key.as_str() {
+                "app.kubernetes.io/instance" => name.clone(),
+                "app.kubernetes.io/component" => "training".to_string(),
+                _ => p.value.clone(),
+            },
+        })
+        .collect();
+    Some(RetrainView {
+        labels,
+        schedule,
+        stages: plan
+            .stages
+            .iter()
+            .map(|stage| Step {
+                name: stage.slug.clone(),
+                args: stage_args(stage, "/work", &format!("/work/{}", stage.slug)),
+            })
+            .collect(),
+        collect: Step {
+            name: plan.collect.clone(),
+            // The Job's name, from the container's environment: one run
+            // folder per scheduled run, kept on the claim.
+            args: collect_args("/work", "/runs/$(JOB_NAME)"),
+        },
+        name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::dns_label;
+    use super::{dns_label, label_value, suffixed};
 
     #[test]
     fn names_become_dns_labels() {
         assert_eq!(dns_label("scoring_api"), "scoring-api");
         assert_eq!(dns_label("--A__b--"), "a-b");
         assert_eq!(dns_label("é"), "mlp");
-        assert_eq!(dns_label(&"x".repeat(100)).len(), 63);
+        let (a, b) = (
+            format!("{}_a", "x".repeat(100)),
+            format!("{}_b", "x".repeat(100)),
+        );
+        assert_eq!(dns_label(&a).len(), 63);
+        assert_ne!(dns_label(&a), dns_label(&b));
+        assert_eq!(dns_label(&a), dns_label(&a));
+        // A name made from a long label fits as well, and stays apart.
+        let (ra, rb) = (
+            suffixed(&dns_label(&a), "-retrain", 52),
+            suffixed(&dns_label(&b), "-retrain", 52),
+        );
+        assert!(ra.len() == 52 && ra.ends_with("-retrain"), "{ra}");
+        assert_ne!(ra, rb);
+        assert_eq!(
+            suffixed("scoring-api", "-retrain", 52),
+            "scoring-api-retrain"
+        );
+    }
+
+    #[test]
+    fn label_values_fit_and_stay_apart() {
+        assert_eq!(label_value("1.0.0"), "1.0.0");
+        assert_eq!(label_value(" v2 (beta) "), "v2--beta");
+        let (a, b) = (
+            format!("{}a", "v.".repeat(40)),
+            format!("{}b", "v.".repeat(40)),
+        );
+        assert!(label_value(&a).len() <= 63, "{}", label_value(&a));
+        assert_ne!(label_value(&a), label_value(&b));
     }
 }

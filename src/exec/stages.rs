@@ -42,37 +42,72 @@ pub struct Stage {
     pub deps: Vec<usize>,
 }
 
+/// The longest slug: a slug names Kubernetes objects, containers, Argo
+/// tasks and templates, which must be DNS-1123 labels.
+pub const SLUG_MAX: usize = 63;
+
+/// Hex digits of the hash that ends a shortened name.
+const HASH_DIGITS: usize = 8;
+
 impl Stage {
     /// The stage's name as a folder, task and artifact name: lowercased,
     /// every run of characters outside `[a-z0-9]` replaced by one `-`, and
     /// trimmed of `-`: `evaluate scorer on prepared.test` is
     /// `evaluate-scorer-on-prepared-test`, `price_ridge` is `price-ridge`.
-    /// A name with no such character at all is `stage`. Two stages of a
-    /// program may share this; [`slugs`] makes them unique.
+    /// A name with no such character at all is `stage`; one longer than
+    /// [`SLUG_MAX`] is shortened by [`fit`]. Two stages of a program may
+    /// share this; [`slugs`] makes them unique.
     pub fn slug(&self) -> String {
-        let mut slug = String::with_capacity(self.name.len());
-        for c in self.name.chars().flat_map(char::to_lowercase) {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() {
-                slug.push(c);
-            } else if !slug.is_empty() && !slug.ends_with('-') {
-                slug.push('-');
-            }
-        }
-        while slug.ends_with('-') {
-            slug.pop();
-        }
-        if slug.is_empty() {
-            slug.push_str("stage");
-        }
-        slug
+        slug_of(&self.name, SLUG_MAX).unwrap_or_else(|| "stage".to_string())
     }
+}
+
+/// `name` as a slug (see [`Stage::slug`]) of at most `max` characters, or
+/// `None` when it has no letter or digit.
+pub fn slug_of(name: &str, max: usize) -> Option<String> {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    (!slug.is_empty()).then(|| fit(&slug, name, max))
+}
+
+/// `text` (ASCII, starting with a letter or digit) when it has at most
+/// `max` characters; otherwise its beginning, `-` and the first 8 hex
+/// digits of the blake3 hash of `whole`, the name it was made from, in
+/// `max` characters: two long names that differ only after the cut still
+/// differ, and the same name is always shortened alike.
+pub fn fit(text: &str, whole: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let hash = super::cache::hash_bytes(whole.as_bytes());
+    format!(
+        "{}-{}",
+        cut(text, max.saturating_sub(HASH_DIGITS + 1)),
+        &hash[..HASH_DIGITS]
+    )
+}
+
+/// The first `max` characters of ASCII `text`, without what would end it
+/// with a character other than a letter or a digit.
+fn cut(text: &str, max: usize) -> &str {
+    text[..text.len().min(max)].trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
 }
 
 /// The slug of every stage, unique within the program: each stage's
 /// [`Stage::slug`], in stage order, with `-2`, `-3`, … (the first not
-/// taken yet) appended when an earlier stage has it already. This is the
-/// name of a stage's folder under `mlp run --stage NAME --inputs DIR`, and
-/// of its task and artifact in a workflow (docs/deploy.md).
+/// taken yet) appended when an earlier stage has it already, the slug cut
+/// so that it keeps at most [`SLUG_MAX`] characters. This is the name of
+/// a stage's folder under `mlp run --stage NAME --inputs DIR`, and of its
+/// task and artifact in a workflow (docs/deploy.md).
 pub fn slugs(stages: &[Stage]) -> Vec<String> {
     let mut taken: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(stages.len());
@@ -81,7 +116,8 @@ pub fn slugs(stages: &[Stage]) -> Vec<String> {
         let mut slug = base.clone();
         let mut n = 2;
         while taken.contains(&slug) {
-            slug = format!("{base}-{n}");
+            let suffix = format!("-{n}");
+            slug = format!("{}{suffix}", cut(&base, SLUG_MAX - suffix.len()));
             n += 1;
         }
         taken.insert(slug.clone());
