@@ -24,6 +24,7 @@ pub mod ir;
 pub mod lint;
 pub mod probe;
 pub mod resolve;
+pub mod serve;
 pub mod source;
 pub mod syntax;
 

@@ -59,6 +59,19 @@ enum BuildTarget {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PredictFormat {
+    Csv,
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnErrorArg {
+    Error,
+    Skip,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DenyLevel {
     Warnings,
 }
@@ -252,11 +265,80 @@ enum Command {
         #[command(flatten)]
         access: AccessArgs,
     },
-    /// Record a human approval of a deployment's model, under `approvals/`
-    /// (commit it): valid for the exact model artifact of the run only
     /// GET a URL and succeed on a 2xx answer: the health check of the
     /// images `mlp build` writes
     Probe { url: String },
+    /// Score a CSV, Parquet or JSON Lines file with a trained model: one
+    /// output row per input row, with the prediction (and class
+    /// probabilities)
+    Predict {
+        /// A model file, a folder holding one, or a run folder (`--model`
+        /// chooses among several)
+        model: PathBuf,
+        /// Raw rows of the model's source (or rows of a later table of its
+        /// transforms, such as a split's part)
+        input: PathBuf,
+        /// The model, when the folder holds several
+        #[arg(long = "model", value_name = "NAME")]
+        model_name: Option<String>,
+        /// Where to write (default: stdout)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Output format (default: from `--out`'s extension, else csv)
+        #[arg(long, value_enum)]
+        format: Option<PredictFormat>,
+        /// A row that cannot be scored ends the command (`error`) or is
+        /// left out and reported (`skip`)
+        #[arg(long, value_enum, default_value = "error")]
+        on_error: OnErrorArg,
+        /// Leave out the input columns the model does not read
+        #[arg(long)]
+        drop_extra: bool,
+        /// The rows are those of this transform's input (`model`: of the
+        /// training table), not raw source rows
+        #[arg(long, value_name = "TRANSFORM")]
+        at: Option<String>,
+    },
+    /// Serve a trained model over HTTP: /v1/predict, /v1/model, /healthz,
+    /// /readyz, /metrics, /openapi.json, and KServe v2 under /v2
+    Serve {
+        /// A model file, a folder holding one, or a run folder
+        model: PathBuf,
+        /// The model, when the folder holds several
+        #[arg(long = "model", value_name = "NAME")]
+        model_name: Option<String>,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port (printed on stderr)
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Threads answering requests (default: the number of cores)
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Largest request body, in bytes
+        #[arg(long, default_value_t = 1024 * 1024)]
+        max_body: usize,
+        /// Most rows in one request
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+        /// Longest a request may take, in milliseconds
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+        /// Prediction requests scored at once (default: 4 per worker)
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Append one JSON line per prediction request (no input values)
+        #[arg(long, value_name = "FILE")]
+        audit_log: Option<PathBuf>,
+        /// Rotate the audit log past this many bytes
+        #[arg(long, default_value_t = 100 * 1024 * 1024)]
+        audit_max_bytes: u64,
+        /// Rows in the sliding window of the drift gauges
+        #[arg(long, default_value_t = 1000)]
+        drift_window: usize,
+    },
+    /// Record a human approval of a deployment's model, under `approvals/`
+    /// (commit it): valid for the exact model artifact of the run only
     /// Write the deployment files of a pipeline (Kubernetes, Docker,
     /// compose, Argo) for the model of its latest run, if its gates passed
     Build {
@@ -458,6 +540,74 @@ fn cli_main() -> ExitCode {
                 Ok(EXIT_DIAGNOSTICS)
             }
         },
+        Command::Predict {
+            model,
+            input,
+            model_name,
+            out,
+            format,
+            on_error,
+            drop_extra,
+            at,
+        } => predict(
+            &model,
+            model_name.as_deref(),
+            &mlp::serve::predict::Request {
+                input: &input,
+                out: out.as_deref(),
+                format: format.map(|f| match f {
+                    PredictFormat::Csv => mlp::serve::predict::OutputFormat::Csv,
+                    PredictFormat::Parquet => mlp::serve::predict::OutputFormat::Parquet,
+                    PredictFormat::Jsonl => mlp::serve::predict::OutputFormat::Jsonl,
+                }),
+                on_error: match on_error {
+                    OnErrorArg::Error => mlp::serve::predict::OnError::Error,
+                    OnErrorArg::Skip => mlp::serve::predict::OnError::Skip,
+                },
+                drop_extra,
+                progress: std::io::stderr().is_terminal(),
+                at: at.as_deref(),
+            },
+        )
+        .or_else(usage_error),
+        Command::Serve {
+            model,
+            model_name,
+            host,
+            port,
+            workers,
+            max_body,
+            max_rows,
+            timeout_ms,
+            concurrency,
+            audit_log,
+            audit_max_bytes,
+            drift_window,
+        } => {
+            let workers = workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            });
+            serve(
+                &model,
+                model_name.as_deref(),
+                mlp::serve::Options {
+                    host,
+                    port,
+                    workers,
+                    limits: mlp::serve::Limits {
+                        body_bytes: max_body,
+                        max_rows,
+                        timeout: std::time::Duration::from_millis(timeout_ms),
+                        concurrency: concurrency.unwrap_or(4 * workers),
+                    },
+                    audit_log,
+                    audit_max_bytes,
+                    drift_window,
+                    metrics: None,
+                },
+            )
+            .or_else(usage_error)
+        }
         Command::Build {
             path,
             target,
@@ -506,6 +656,67 @@ fn cli_main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// A usage or I/O error whose message already names its file.
+fn usage_error(message: String) -> Result<u8, IoError> {
+    eprintln!("error: {message}");
+    Ok(EXIT_USAGE)
+}
+
+fn load_scorer(
+    model: &std::path::Path,
+    name: Option<&str>,
+) -> Result<(PathBuf, mlp::exec::scoring::Scorer), String> {
+    let file = mlp::serve::predict::model_file(model, name)?;
+    let bytes = std::fs::read(&file)
+        .map_err(|e| format!("{}: {}", file.display(), mlp::files::io_words(&e)))?;
+    let scorer = mlp::exec::scoring::Scorer::from_bytes(&bytes)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok((file, scorer))
+}
+
+fn predict(
+    model: &std::path::Path,
+    name: Option<&str>,
+    request: &mlp::serve::predict::Request,
+) -> Result<u8, String> {
+    let (_, scorer) = load_scorer(model, name)?;
+    match mlp::serve::predict::predict(&scorer, request) {
+        Ok(summary) => {
+            for reason in &summary.skipped {
+                eprintln!("skipped: {reason}");
+            }
+            eprintln!(
+                "{} of {} row(s) predicted by `{}` (rows read as `{}`){}",
+                summary.predicted,
+                summary.rows,
+                scorer.artifact.name,
+                summary.entry,
+                if summary.skipped_rows > 0 {
+                    format!(", {} skipped", summary.skipped_rows)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(0)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            Ok(EXIT_RUN_FAILED)
+        }
+    }
+}
+
+fn serve(
+    model: &std::path::Path,
+    name: Option<&str>,
+    mut options: mlp::serve::Options,
+) -> Result<u8, String> {
+    let (file, scorer) = load_scorer(model, name)?;
+    options.metrics = mlp::serve::predict::training_metrics(&file, &scorer.artifact.name);
+    mlp::serve::serve(scorer, options)?;
+    Ok(0)
 }
 
 fn color_enabled() -> bool {

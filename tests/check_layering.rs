@@ -42,3 +42,23 @@ fn phases_only_import_lower_phases_and_do_no_io() {
     forbid("check", &[&io[..], &["crate::ir"]].concat());
     forbid("ir", &io);
 }
+
+/// The consumers of the checked program sit side by side above `exec`:
+/// none of them is imported by the executor, and serving does not reach
+/// back to the front end's text.
+#[test]
+fn the_executor_does_not_import_its_consumers() {
+    forbid(
+        "exec",
+        &["crate::serve", "crate::emit", "crate::lint", "crate::doc::"],
+    );
+    forbid(
+        "serve",
+        &[
+            "crate::driver",
+            "crate::syntax::parse",
+            "crate::emit",
+            "crate::lint",
+        ],
+    );
+}

@@ -73,6 +73,7 @@ impl Chain {
             input: &self.schemas[i],
             output: &self.schemas[i + 1],
             params: &self.params,
+            carry: &[],
         }
     }
 

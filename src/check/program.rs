@@ -70,6 +70,27 @@ impl Program {
     }
 
     /// The schema of a table block, or of a split part.
+    /// The blocks `table` is computed from along its main input (a join's
+    /// other table is not followed), from `table`'s own block up to the
+    /// source it starts at.
+    pub fn upstream(&self, table: &TableRef) -> Vec<&Block> {
+        let mut chain = Vec::new();
+        let mut next = table.id;
+        while let Some(block) = next.and_then(|id| self.block(id)) {
+            // A chain cannot be longer than the program.
+            if chain.len() > self.blocks.len() {
+                break;
+            }
+            chain.push(block);
+            next = match &block.info {
+                BlockInfo::Split(split) => split.input.id,
+                BlockInfo::Transform(t) => t.input.id,
+                _ => None,
+            };
+        }
+        chain
+    }
+
     pub fn table_schema(&self, name: &str) -> Option<&Schema> {
         match &self.by_name(name)?.info {
             BlockInfo::Source(s) => Some(&s.schema),

@@ -1,7 +1,7 @@
 //! The types of the checker: column types and schemas, value types of
 //! fields, and model kinds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -71,6 +71,13 @@ pub struct Tags(Option<Arc<Vec<String>>>);
 impl Serialize for Tags {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tags {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tags, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        Ok(names.iter().map(String::as_str).collect())
     }
 }
 
@@ -190,8 +197,35 @@ impl Serialize for Column {
     }
 }
 
+/// What [`Column`]'s `Serialize` writes, read back (saved models carry the
+/// schemas their transforms were checked with).
+#[derive(Deserialize)]
+struct ColumnForm {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    variants: Option<Vec<String>>,
+    nullable: bool,
+    tags: Tags,
+}
+
+impl<'de> Deserialize<'de> for Column {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Column, D::Error> {
+        use serde::de::Error;
+        let form = ColumnForm::deserialize(d)?;
+        let ty = match (form.ty.as_str(), form.variants) {
+            ("enum", Some(variants)) => ColumnType::Enum(variants.into()),
+            ("enum", None) => return Err(D::Error::custom("an enum column needs `variants`")),
+            (word, _) => ColumnType::from_name(word)
+                .ok_or_else(|| D::Error::custom(format!("unknown column type `{word}`")))?,
+        };
+        Ok(Column::new(form.name, ty, form.nullable, form.tags))
+    }
+}
+
 /// The columns of a table, in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Schema {
     pub columns: Vec<Column>,
@@ -304,7 +338,7 @@ impl fmt::Display for ValueType {
 }
 
 /// A value known at check time: a literal, a parameter, or an override.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     Int(i64),
@@ -322,24 +356,24 @@ pub enum Value {
     Word(Word),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Duration {
     pub ms: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quantity {
     pub quantity: f64,
     /// As written, for manifests: `500m`, `512Mi`.
     pub text: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Percent {
     pub percent: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Word {
     pub word: String,
 }

@@ -10,7 +10,9 @@ use super::ops::FitState;
 use super::report::{self, Confusion, GroupTable};
 use super::run::StageRecord;
 use super::stages::StageKind;
+use crate::check::types::{Schema, Value};
 use crate::files::{io_words, sweep_stale_temps, temp_sibling, write_atomic};
+use crate::syntax::ast;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,6 +24,12 @@ pub struct StepRecord {
     pub op: String,
     pub args: String,
     pub state: Option<FitState>,
+    /// The step as the checker saw it, with the schemas before and after
+    /// it: a saved model replays its transforms through the same
+    /// `exec::ops::apply` as the run, without the `.mlp` file.
+    pub call: ast::OpCall,
+    pub input: Schema,
+    pub output: Schema,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -52,11 +60,44 @@ pub struct ModelArtifact {
     /// The transforms from the sources to the training table, with their
     /// fitted state, in order.
     pub transforms: Vec<TransformRecord>,
+    /// The source the transforms start from: the rows a request sends.
+    pub input: InputSchema,
+    /// The values of the params the transforms read.
+    pub params: BTreeMap<String, Value>,
+    /// Each feature's training distribution, for drift (PSI, KS) when serving.
+    pub feature_bins: Vec<FeatureBins>,
     pub trained_on: TrainedOn,
     /// Source file → hash of its bytes, for every file upstream.
     pub source_files: BTreeMap<String, String>,
     /// The fitted model (`mlp::exec::models::TrainedModel`).
     pub model: serde_json::Value,
+}
+
+/// The source a model's transforms start from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InputSchema {
+    pub source: String,
+    pub schema: Schema,
+    /// The cell texts the source reads as null (CSV), which `mlp predict`
+    /// reads a CSV file with too.
+    pub null_values: Vec<String>,
+}
+
+/// A feature's training values cut into bins: `edges` are the inner cut
+/// points (a value `v` falls in the first bin whose edge is `>= v`, or the
+/// last), `shares` the fraction of training rows in each of the
+/// `edges.len() + 1` bins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureBins {
+    pub feature: String,
+    pub edges: Vec<f64>,
+    pub shares: Vec<f64>,
+}
+
+impl FeatureBins {
+    pub fn bin(&self, value: f64) -> usize {
+        self.edges.partition_point(|edge| *edge < value)
+    }
 }
 
 /// An `evaluate` block's result: what the report shows of a model.

@@ -20,7 +20,9 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// rather than read as damaged. Raise it whenever that layout changes.
 /// 2: linear_regression saved as weights and intercept (not linfa's model).
 /// 3: `meta.json` lists every file's size and hash.
-const CACHE_LAYOUT: u32 = 3;
+/// 4: transform steps keep their call and schemas; models their input
+///    schema, params and feature bins (what serving replays).
+const CACHE_LAYOUT: u32 = 4;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

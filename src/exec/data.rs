@@ -732,8 +732,9 @@ const ROW: &str = "__mlp_row";
 const BAD: &str = "__mlp_bad";
 
 /// The declared columns converted to their types: a null where the input
-/// had a value means the value did not convert.
-fn typed_expr(name: &str, ty: &ColumnType, raw_dtype: &DataType) -> Expr {
+/// had a value means the value did not convert. Also how `mlp serve`
+/// reads a request's date-times.
+pub(crate) fn typed_expr(name: &str, ty: &ColumnType, raw_dtype: &DataType) -> Expr {
     let src = col(name);
     match ty {
         ColumnType::Int => src.cast(DataType::Int64),

@@ -1,7 +1,9 @@
 //! Training and evaluating the models of a pipeline: the boundary between
 //! polars tables and linfa's ndarray matrices.
 
-use super::artifacts::{Evaluation, ModelArtifact, TrainedOn, TransformRecord};
+use super::artifacts::{
+    Evaluation, FeatureBins, InputSchema, ModelArtifact, TrainedOn, TransformRecord,
+};
 use super::fairness::{self, Grouping};
 use super::metrics;
 use super::models::{
@@ -10,7 +12,7 @@ use super::models::{
 use super::report::{roc_points, Confusion, GroupRow, GroupTable, Weights};
 use crate::check::types::Value;
 use crate::check::{Block, ModelInfo, TableRef};
-use ndarray::{Array2, ShapeBuilder};
+use ndarray::{Array2, ArrayView2, ShapeBuilder};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 
@@ -18,7 +20,7 @@ use std::collections::BTreeMap;
 /// algorithms that train column by column) column-major. polars uses
 /// ndarray 0.17 and linfa 0.16, so the values are copied once, here, into a
 /// `Vec<f64>`.
-fn features(
+pub(super) fn features(
     frame: &DataFrame,
     columns: &[String],
     column_major: bool,
@@ -186,12 +188,54 @@ fn frame_hash(frame: &DataFrame) -> Result<String, String> {
     })
 }
 
+/// What a model artifact records of the way from its source to its rows.
+pub struct Replay {
+    pub transforms: Vec<TransformRecord>,
+    pub input: InputSchema,
+    pub params: BTreeMap<String, Value>,
+    pub source_files: BTreeMap<String, String>,
+}
+
+/// Bins per feature: the training values' deciles, duplicates merged, so a
+/// one-hot column has two bins and a continuous one ten.
+const DRIFT_QUANTILES: usize = 10;
+
+fn feature_bins(x: ArrayView2<f64>, features: &[String]) -> Vec<FeatureBins> {
+    features
+        .iter()
+        .enumerate()
+        .map(|(j, feature)| {
+            let mut values: Vec<f64> = x.column(j).iter().copied().collect();
+            values.sort_by(f64::total_cmp);
+            let mut edges: Vec<f64> = (1..DRIFT_QUANTILES)
+                .filter_map(|q| values.get(q * values.len() / DRIFT_QUANTILES).copied())
+                .collect();
+            edges.dedup();
+            // The largest value is no cut point: nothing lies above it.
+            if edges.last() == values.last() {
+                edges.pop();
+            }
+            let mut bins = FeatureBins {
+                feature: feature.clone(),
+                edges,
+                shares: Vec::new(),
+            };
+            let mut counts = vec![0usize; bins.edges.len() + 1];
+            for v in &values {
+                counts[bins.bin(*v)] += 1;
+            }
+            let total = values.len().max(1) as f64;
+            bins.shares = counts.iter().map(|&c| c as f64 / total).collect();
+            bins
+        })
+        .collect()
+}
+
 pub fn train(
     block: &Block,
     info: &ModelInfo,
     frame: &DataFrame,
-    transforms: Vec<TransformRecord>,
-    source_files: BTreeMap<String, String>,
+    replay: Replay,
     split_seed: Option<i64>,
 ) -> Result<ModelArtifact, String> {
     let algorithm = Algorithm::from_name(&info.algorithm)
@@ -248,13 +292,16 @@ pub fn train(
         classes: (algorithm.kind() == ModelKind::Classifier).then_some(classes),
         features: info.features.clone(),
         hyper: hyper.0.clone(),
-        transforms,
+        transforms: replay.transforms,
+        input: replay.input,
+        params: replay.params,
+        feature_bins: feature_bins(x.view(), &info.features),
         trained_on: TrainedOn {
             table,
             rows: frame.height(),
             hash: frame_hash(frame)?,
         },
-        source_files,
+        source_files: replay.source_files,
         model,
     })
 }

@@ -18,5 +18,6 @@ pub mod models;
 pub mod ops;
 pub mod report;
 pub mod run;
+pub mod scoring;
 pub mod split;
 pub mod stages;

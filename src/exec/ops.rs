@@ -29,6 +29,10 @@ pub struct StepCtx<'a> {
     /// The pipeline's parameters, by name: a bare name in an argument or a
     /// row expression is a param when no column has that name.
     pub params: &'a BTreeMap<String, Value>,
+    /// Columns outside the schemas that every step keeps: scoring carries
+    /// each request row's index through the chain this way, to tell which
+    /// rows a filter removed. Empty in a run.
+    pub carry: &'a [String],
 }
 
 /// An operation that cannot run; the message names the operation and,
@@ -360,7 +364,11 @@ fn input_column<'a>(
 }
 
 fn output_columns(ctx: &StepCtx) -> Vec<Expr> {
-    ctx.output.names().map(col).collect()
+    ctx.output
+        .names()
+        .chain(ctx.carry.iter().map(String::as_str))
+        .map(col)
+        .collect()
 }
 
 /// One row of aggregates over the training rows, collected.
@@ -615,6 +623,7 @@ fn one_hot(ctx: &StepCtx, encodings: &[Encoding], input: LazyFrame) -> Result<La
             }
         }
     }
+    exprs.extend(ctx.carry.iter().map(|c| col(c.as_str())));
     Ok(input.select(exprs))
 }
 

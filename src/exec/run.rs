@@ -706,7 +706,8 @@ impl<'a> Runner<'a> {
                 let transforms = self.lineage(data)?;
                 let files = self.lineage_files(data)?;
                 let split_seed = self.program().split_seed_upstream(data);
-                let artifact = learn::train(block, info, &frame, transforms, files, split_seed)
+                let replay = self.replay(data, transforms, files);
+                let artifact = learn::train(block, info, &frame, replay, split_seed)
                     .map_err(|e| fail(stage, e))?;
                 Output::Model(Box::new(artifact))
             }
@@ -761,14 +762,8 @@ impl<'a> Runner<'a> {
         if let Some(Value::Bool(h)) = block.fields.get("header") {
             spec.header = *h;
         }
-        if let Some(Value::List(tokens)) = block.fields.get("null_values") {
-            spec.null_values = tokens
-                .iter()
-                .filter_map(|t| match t {
-                    Value::Str(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect();
+        if let Some(tokens) = null_tokens(block) {
+            spec.null_values = tokens;
         }
         if let Some(Value::Word(w)) = block.fields.get("on_bad_rows") {
             if w.word == "drop" {
@@ -925,18 +920,22 @@ impl<'a> Runner<'a> {
             }
             _ => return Err(fail(stage, "the input is not a table")),
         };
+        let mut steps = Vec::with_capacity(states.len());
+        let mut schema_before = &input_schema;
+        for ((call, step), state) in decl.steps.iter().zip(&info.steps).zip(states) {
+            steps.push(StepRecord {
+                op: step.op.clone(),
+                args: step.args.clone(),
+                state: (state != FitState::Unfitted).then_some(state),
+                call: call.without_spans(),
+                input: schema_before.clone(),
+                output: step.schema.clone(),
+            });
+            schema_before = &step.schema;
+        }
         let record = TransformRecord {
             name: stage.name.clone(),
-            steps: info
-                .steps
-                .iter()
-                .zip(states)
-                .map(|(step, state)| StepRecord {
-                    op: step.op.clone(),
-                    args: step.args.clone(),
-                    state: (state != FitState::Unfitted).then_some(state),
-                })
-                .collect(),
+            steps,
         };
         Ok((result, record))
     }
@@ -952,6 +951,7 @@ impl<'a> Runner<'a> {
             input,
             output,
             params: &self.params,
+            carry: &[],
         }
     }
 
@@ -1005,6 +1005,42 @@ impl<'a> Runner<'a> {
             .get(&index)
             .map(|(_, file)| &file.lineage)
             .ok_or_else(|| self.not_an_input(index))
+    }
+
+    /// What a model trained on `table` needs to replay its transforms on
+    /// raw rows: the source they start from, and the params they read.
+    fn replay(
+        &self,
+        table: &TableRef,
+        transforms: Vec<TransformRecord>,
+        source_files: BTreeMap<String, String>,
+    ) -> learn::Replay {
+        let chain = self.program().upstream(table);
+        let source = chain
+            .last()
+            .filter(|b| matches!(b.info, BlockInfo::Source(_)));
+        let input = artifacts::InputSchema {
+            source: source.map(|b| b.name.clone()).unwrap_or_default(),
+            null_values: source
+                .and_then(|b| null_tokens(b))
+                .unwrap_or_else(|| vec![String::new()]),
+            schema: source
+                .and_then(|b| self.program().table_schema(&b.name))
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let params = chain
+            .iter()
+            .filter(|b| matches!(b.info, BlockInfo::Transform(_)))
+            .flat_map(|b| &b.params)
+            .filter_map(|name| Some((name.clone(), self.params.get(name)?.clone())))
+            .collect();
+        learn::Replay {
+            transforms,
+            input,
+            params,
+            source_files,
+        }
     }
 
     /// The hashes of the source files upstream of `table`.
@@ -1155,5 +1191,21 @@ pub(super) fn run_id_of(keys: &[String]) -> String {
         "{}-{}",
         now.compact(),
         &super::cache::hash_bytes(salt.as_bytes())[..8]
+    )
+}
+
+/// A csv source's `null_values`, when it sets them.
+fn null_tokens(block: &crate::check::Block) -> Option<Vec<String>> {
+    let Some(Value::List(tokens)) = block.fields.get("null_values") else {
+        return None;
+    };
+    Some(
+        tokens
+            .iter()
+            .filter_map(|t| match t {
+                Value::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
     )
 }

@@ -7,7 +7,7 @@
 //! language server keep working on the rest of the file.
 
 use crate::source::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct File {
@@ -34,7 +34,7 @@ pub enum CommentKind {
     Block,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ident {
     pub name: String,
     pub span: Span,
@@ -242,7 +242,7 @@ pub struct TransformDecl {
 }
 
 /// One step of a transform chain: `| impute(income, median)`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpCall {
     pub name: Ident,
     /// `None` when written without parentheses: `| dedupe`.
@@ -423,13 +423,13 @@ pub enum RuleKind {
     Approval { target: Path, when: Option<Expr> },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ExprKind {
     Number(Number),
     Str(String),
@@ -464,6 +464,68 @@ pub enum ExprKind {
     Paren(Box<Expr>),
 }
 
+impl OpCall {
+    /// The call with every span set to zero: what a saved model keeps, so
+    /// that its bytes do not change when an edit elsewhere in the file moves
+    /// the step.
+    pub fn without_spans(&self) -> OpCall {
+        let mut call = self.clone();
+        call.span = Span::default();
+        call.name.span = Span::default();
+        for arg in call.args.iter_mut().flatten() {
+            clear_arg(arg);
+        }
+        call
+    }
+}
+
+fn clear_arg(arg: &mut Arg) {
+    arg.span = Span::default();
+    if let Some(name) = &mut arg.name {
+        name.span = Span::default();
+    }
+    clear_expr(&mut arg.value);
+}
+
+/// Iterative, so that a long operator chain cannot exhaust the stack.
+fn clear_expr(root: &mut Expr) {
+    let mut pending: Vec<&mut Expr> = vec![root];
+    while let Some(expr) = pending.pop() {
+        expr.span = Span::default();
+        match &mut expr.kind {
+            ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) => {}
+            ExprKind::Name(id) => id.span = Span::default(),
+            ExprKind::Member { base, name } => {
+                name.span = Span::default();
+                pending.push(base);
+            }
+            ExprKind::Call { callee, args } => {
+                pending.push(callee);
+                // Calls nest at most as deep as the parser allows brackets.
+                args.iter_mut().for_each(clear_arg);
+            }
+            ExprKind::List(items) => pending.extend(items.iter_mut()),
+            ExprKind::Record(fields) => {
+                for field in fields {
+                    field.span = Span::default();
+                    field.name.span = Span::default();
+                    pending.push(&mut field.value);
+                }
+            }
+            ExprKind::Range { lo, hi } => {
+                pending.push(lo);
+                pending.push(hi);
+            }
+            ExprKind::Unary { operand, .. } => pending.push(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                pending.push(lhs);
+                pending.push(rhs);
+            }
+            ExprKind::Paren(inner) => pending.push(inner),
+        }
+    }
+}
+
 impl Expr {
     /// The dotted path this expression spells, if it is only names and members.
     pub fn as_path(&self) -> Option<Vec<&Ident>> {
@@ -480,7 +542,7 @@ impl Expr {
 }
 
 /// A numeric literal as written, with its optional unit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Number {
     /// The digits as written (without the unit), kept so formatting is exact.
     pub text: String,
@@ -489,7 +551,7 @@ pub struct Number {
     pub unit: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NumberValue {
     Int(i64),
     Float(f64),
@@ -504,27 +566,27 @@ impl NumberValue {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
     pub name: Option<Ident>,
     pub value: Expr,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordField {
     pub name: Ident,
     pub value: Expr,
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UnaryOp {
     Neg,
     Not,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BinaryOp {
     Or,
     And,

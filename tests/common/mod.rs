@@ -103,6 +103,15 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
     command().arg("run").arg(dir).args(args).output().unwrap()
 }
 
+/// A copy of `examples/NAME`, run into its `run-out/`: the copy and the run.
+pub fn example_run(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = project(&root().join("examples").join(name));
+    let run_dir = dir.join("run-out");
+    let output = run(&dir, &["--out", run_dir.to_str().unwrap(), "--quiet"]);
+    assert!(output.status.success(), "{}", text(&output));
+    (dir, run_dir)
+}
+
 /// Standard output then standard error, as text.
 pub fn text(output: &Output) -> String {
     format!(

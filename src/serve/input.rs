@@ -1,0 +1,321 @@
+//! Request bodies to typed tables: every value is checked against the
+//! model's input schema, and every problem is reported with its row and
+//! field, never by echoing more than a short excerpt of the value.
+
+use crate::check::types::{Column, ColumnType, Schema};
+use crate::exec::data::{excerpt, typed_expr};
+use crate::exec::ops::dtype;
+use polars::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One value that does not fit the schema.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldError {
+    /// 0-based row of the request; absent for a problem of the whole body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// At most this many errors are listed; `total` says how many there were.
+pub const MAX_ERRORS: usize = 100;
+
+#[derive(Debug, Default)]
+pub struct Errors {
+    pub listed: Vec<FieldError>,
+    pub total: usize,
+}
+
+impl Errors {
+    fn push(&mut self, row: Option<usize>, field: Option<&str>, message: impl Into<String>) {
+        self.total += 1;
+        if self.listed.len() < MAX_ERRORS {
+            self.listed.push(FieldError {
+                row,
+                field: field.map(excerpt),
+                message: message.into(),
+            });
+        }
+    }
+
+    pub fn one(message: impl Into<String>) -> Errors {
+        let mut errors = Errors::default();
+        errors.push(None, None, message);
+        errors
+    }
+}
+
+/// The schema's columns, each with its values (one per row): what every
+/// body form is brought to before typing.
+pub struct Columns<'a> {
+    pub rows: usize,
+    pub values: Vec<(&'a Column, Vec<&'a Value>)>,
+}
+
+const NULL: Value = Value::Null;
+
+/// `{"rows": [{col: value, ...}, ...]}`: each row an object of the
+/// schema's fields; a missing optional field is null.
+pub fn from_rows<'a>(
+    rows: &'a [Value],
+    schema: &'a Schema,
+    optional: &dyn Fn(&Column) -> bool,
+) -> Result<Columns<'a>, Errors> {
+    let mut errors = Errors::default();
+    let mut values: Vec<(&Column, Vec<&Value>)> = schema
+        .columns
+        .iter()
+        .map(|c| (c, Vec::with_capacity(rows.len())))
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        let Some(object) = row.as_object() else {
+            errors.push(Some(i), None, "a row must be an object of column values");
+            continue;
+        };
+        unknown_fields(object.keys(), schema, Some(i), &mut errors);
+        for (column, column_values) in values.iter_mut() {
+            match object.get(&*column.name) {
+                Some(v) => column_values.push(v),
+                None => {
+                    if !optional(column) {
+                        errors.push(
+                            Some(i),
+                            Some(&column.name),
+                            "missing: the column is required",
+                        );
+                    }
+                    column_values.push(&NULL);
+                }
+            }
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors);
+    }
+    Ok(Columns {
+        rows: rows.len(),
+        values,
+    })
+}
+
+/// `{"columns": {col: [values...], ...}}`, and the KServe v2 tensors once
+/// read into that map: every list as long as the others.
+pub fn from_columns<'a>(
+    columns: &'a Map<String, Value>,
+    schema: &'a Schema,
+    optional: &dyn Fn(&Column) -> bool,
+) -> Result<Columns<'a>, Errors> {
+    let mut errors = Errors::default();
+    unknown_fields(columns.keys(), schema, None, &mut errors);
+    let mut rows: Option<usize> = None;
+    for (name, list) in columns {
+        match list.as_array() {
+            Some(list) => match rows {
+                None => rows = Some(list.len()),
+                Some(n) if n != list.len() => errors.push(
+                    None,
+                    Some(name),
+                    format!("has {} values where the other columns have {n}", list.len()),
+                ),
+                Some(_) => {}
+            },
+            None => errors.push(None, Some(name), "must be a list of values, one per row"),
+        }
+    }
+    let rows = rows.unwrap_or(0);
+    let mut values = Vec::new();
+    for column in &schema.columns {
+        match columns.get(&*column.name).and_then(Value::as_array) {
+            Some(list) => values.push((column, list.iter().collect())),
+            None => {
+                if !optional(column) && !columns.contains_key(&*column.name) {
+                    errors.push(None, Some(&column.name), "missing: the column is required");
+                }
+                values.push((column, vec![&NULL; rows]));
+            }
+        }
+    }
+    if errors.total > 0 {
+        return Err(errors);
+    }
+    Ok(Columns { rows, values })
+}
+
+fn unknown_fields<'k>(
+    keys: impl Iterator<Item = &'k String>,
+    schema: &Schema,
+    row: Option<usize>,
+    errors: &mut Errors,
+) {
+    for key in keys {
+        if schema.get(key).is_none() {
+            errors.push(row, Some(key), "not a column of the model's input");
+        }
+    }
+}
+
+/// The values as a table with the schema's polars types; a null is
+/// refused where `optional` says the column may not be left out.
+pub fn typed(columns: &Columns, optional: &dyn Fn(&Column) -> bool) -> Result<DataFrame, Errors> {
+    let mut errors = Errors::default();
+    let mut out = Vec::with_capacity(columns.values.len());
+    for (column, values) in &columns.values {
+        out.push(typed_column(column, optional(column), values, &mut errors));
+    }
+    if errors.total > 0 {
+        return Err(errors);
+    }
+    DataFrame::new(columns.rows, out)
+        .map_err(|e| Errors::one(format!("cannot build the table: {e}")))
+}
+
+fn typed_column(
+    column: &Column,
+    null_ok: bool,
+    values: &[&Value],
+    errors: &mut Errors,
+) -> polars::prelude::Column {
+    let name: PlSmallStr = (&*column.name).into();
+    let mut problems: Vec<(usize, String)> = Vec::new();
+    // A cell's value, or `None` for a null (a problem if not nullable).
+    let mut cells = |read: &dyn Fn(&Value) -> Result<(), String>| -> Vec<bool> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if v.is_null() {
+                    if !null_ok {
+                        problems.push((
+                            i,
+                            format!(
+                                "null, but the column is `{}` (not nullable)",
+                                column.type_text()
+                            ),
+                        ));
+                    }
+                    return false;
+                }
+                match read(v) {
+                    Ok(()) => true,
+                    Err(message) => {
+                        problems.push((i, message));
+                        false
+                    }
+                }
+            })
+            .collect()
+    };
+    let wrong =
+        |value: &Value, what: &str| format!("`{}` is not {what}", excerpt(&value.to_string()));
+    let series = match &column.ty {
+        ColumnType::Int => {
+            let ok = cells(&|v| integer(v).map(|_| ()).ok_or_else(|| wrong(v, "an integer")));
+            let out: Vec<Option<i64>> = values
+                .iter()
+                .zip(&ok)
+                .map(|(v, ok)| ok.then(|| integer(v)).flatten())
+                .collect();
+            Series::new(name, out)
+        }
+        ColumnType::Float => {
+            let finite = |v: &Value| v.as_f64().filter(|f| f.is_finite());
+            let ok = cells(&|v| {
+                finite(v)
+                    .map(|_| ())
+                    .ok_or_else(|| wrong(v, "a finite number"))
+            });
+            let out: Vec<Option<f64>> = values
+                .iter()
+                .zip(&ok)
+                .map(|(v, ok)| ok.then(|| finite(v)).flatten())
+                .collect();
+            Series::new(name, out)
+        }
+        ColumnType::Bool => {
+            let ok = cells(&|v| {
+                v.as_bool()
+                    .map(|_| ())
+                    .ok_or_else(|| wrong(v, "true or false"))
+            });
+            let out: Vec<Option<bool>> = values
+                .iter()
+                .zip(&ok)
+                .map(|(v, ok)| ok.then(|| v.as_bool()).flatten())
+                .collect();
+            Series::new(name, out)
+        }
+        ColumnType::Str | ColumnType::Enum(_) | ColumnType::Datetime => {
+            let ok = cells(&|v| match (v.as_str(), &column.ty) {
+                (Some(s), ColumnType::Enum(variants)) if !variants.iter().any(|x| x == s) => {
+                    Err(format!("`{}` is not one of {}", excerpt(s), column.ty))
+                }
+                (Some(_), _) => Ok(()),
+                (None, _) => Err(wrong(v, "a string")),
+            });
+            let out: Vec<Option<&str>> = values
+                .iter()
+                .zip(&ok)
+                .map(|(v, ok)| ok.then(|| v.as_str()).flatten())
+                .collect();
+            let text = Series::new(name, out);
+            if column.ty == ColumnType::Datetime {
+                datetimes(text, &mut problems)
+            } else {
+                text
+            }
+        }
+    };
+    for (row, message) in problems {
+        errors.push(Some(row), Some(&column.name), message);
+    }
+    series.into_column()
+}
+
+/// JSON Schema's integer: `3` and also `3.0`, within i64.
+fn integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+            .map(|f| f as i64)
+    })
+}
+
+/// Text to datetimes, read as a source reads them (`data::typed_expr`).
+fn datetimes(text: Series, problems: &mut Vec<(usize, String)>) -> Series {
+    let name = text.name().clone();
+    let target = dtype(&ColumnType::Datetime);
+    let parsed = DataFrame::new(text.len(), vec![text.clone().into_column()])
+        .and_then(|frame| {
+            frame
+                .lazy()
+                .select([typed_expr(&name, &ColumnType::Datetime, &DataType::String)])
+                .collect()
+        })
+        .and_then(|frame| {
+            frame
+                .column(&name)
+                .map(|c| c.as_materialized_series().clone())
+        });
+    let Ok(parsed) = parsed else {
+        problems.push((0, "the date-times cannot be read".into()));
+        return Series::full_null(name, text.len(), &target);
+    };
+    if let Ok(raw) = text.str() {
+        for (i, (before, after)) in raw.iter().zip(parsed.is_null().iter()).enumerate() {
+            if let (Some(before), Some(true)) = (before, after) {
+                problems.push((
+                    i,
+                    format!(
+                        "`{}` is not a date-time (`2024-01-31T12:00:00`)",
+                        excerpt(before)
+                    ),
+                ));
+            }
+        }
+    }
+    parsed
+}
