@@ -319,3 +319,91 @@ fn datetimes(text: Series, problems: &mut Vec<(usize, String)>) -> Series {
     }
     parsed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::types::Tags;
+    use proptest::prelude::*;
+
+    fn schema() -> Schema {
+        let column = |name: &str, ty: ColumnType, nullable: bool| {
+            Column::new(name, ty, nullable, Tags::new())
+        };
+        Schema {
+            columns: vec![
+                column("i", ColumnType::Int, false),
+                column("f", ColumnType::Float, true),
+                column("b", ColumnType::Bool, false),
+                column("s", ColumnType::Str, true),
+                column(
+                    "e",
+                    ColumnType::Enum(vec!["a".into(), "b".into()].into()),
+                    false,
+                ),
+                column("t", ColumnType::Datetime, true),
+            ],
+        }
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            prop_oneof![
+                Just("a".to_string()),
+                Just("2024-01-31T12:00:00".to_string()),
+                ".{0,12}"
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop_oneof![
+                        Just("i".to_string()),
+                        Just("f".to_string()),
+                        Just("e".to_string()),
+                        Just("t".to_string()),
+                        ".{0,4}"
+                    ],
+                    inner,
+                    0..7
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any JSON, in either form, becomes a table or a list of errors
+        /// that each name a field or a row: never a panic.
+        #[test]
+        fn any_body_is_typed_or_refused_with_its_rows_and_fields(body in json()) {
+            let schema = schema();
+            let optional = |c: &Column| c.nullable;
+            let rows = body.as_array().cloned().unwrap_or_else(|| vec![body.clone()]);
+            let results = [
+                from_rows(&rows, &schema, &optional).and_then(|c| typed(&c, &optional)),
+                match body.as_object() {
+                    Some(columns) => from_columns(columns, &schema, &optional).and_then(|c| typed(&c, &optional)),
+                    None => Err(Errors::one("not an object")),
+                },
+            ];
+            for result in results {
+                match result {
+                    Ok(frame) => prop_assert_eq!(frame.width(), schema.columns.len()),
+                    Err(errors) => {
+                        prop_assert!(errors.total >= errors.listed.len() && !errors.listed.is_empty());
+                        prop_assert!(errors.listed.len() <= MAX_ERRORS);
+                    }
+                }
+            }
+        }
+    }
+}
