@@ -666,3 +666,52 @@ fn every_example_s_models_serve_what_the_batch_path_computes() {
         }
     }
 }
+
+/// SIGTERM while a large request is being scored: the request is answered,
+/// then the server exits cleanly and the port closes.
+#[test]
+fn sigterm_lets_the_request_in_flight_finish() {
+    let (dir, run) = credit_run();
+    let server = Server::start(
+        run,
+        &[
+            "--model",
+            "scorer",
+            "--max-rows",
+            "20000",
+            "--max-body",
+            "16000000",
+        ],
+    );
+    let (_, model) = server.get("/v1/model");
+    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let mut rows = source_rows(dir, &columns, 5000);
+    rows.extend(rows.clone());
+    rows.extend(rows.clone());
+    let sent = rows.len();
+    let body = json!({ "rows": rows }).to_string();
+    let address = server.address.clone();
+    let in_flight = std::thread::spawn(move || {
+        http(
+            &address,
+            "POST",
+            "/v1/predict",
+            Some("application/json"),
+            body.as_bytes(),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(30));
+    let address = server.address.clone();
+    let status = server.terminate();
+    let (code, answer) = in_flight.join().unwrap();
+    assert_eq!(
+        code,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer[..answer.len().min(300)])
+    );
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(answer["predictions"].as_array().unwrap().len(), sent);
+    assert!(status.success(), "{status:?}");
+    assert!(TcpStream::connect(&address).is_err(), "the port is closed");
+}
