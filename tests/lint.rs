@@ -426,3 +426,31 @@ fn explain_prints_a_rule_page() {
     let page = String::from_utf8(output.stdout).unwrap();
     assert!(page.starts_with("# GOV011: pii-in-features"), "{page}");
 }
+
+/// Thousands of findings print the first 200 and count the rest, as
+/// `mlp check` does; `--format json` still lists every one.
+#[test]
+fn human_output_stops_at_200_findings_and_counts_the_rest() {
+    let one = std::fs::read_to_string(root().join(fixture("GOV010-triggers.mlp"))).unwrap();
+    let dir = common::project(&root().join(FIXTURES));
+    let many = dir.join("many.mlp");
+    let sources: String = (0..300)
+        .map(|i| {
+            format!(
+                "\nsource extra_{i}: csv {{\n  path = \"data/x_{i}.csv\"\n  schema {{ a: int }}\n  expect {{ rows >= 1 }}\n}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&many, one + &sources).unwrap();
+    let output = mlp(&["lint", many.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    let (json, _) = lint_json(&[many.to_str().unwrap()]);
+    let total = json["findings"].as_array().map_or(0, Vec::len);
+    assert!(total > 600, "{total}");
+    assert!(
+        said.contains(&format!("… and {} more", total - 200)),
+        "{}",
+        &said[said.len().saturating_sub(500)..]
+    );
+}

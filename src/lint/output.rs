@@ -50,19 +50,32 @@ pub fn summary(reports: &[Report]) -> Summary {
     s
 }
 
+/// Findings the human output prints; the rest are counted. No one reads
+/// thousands of reports (`mlp check` stops at as many).
+pub const MAX_SHOWN: usize = 200;
+
 /// The human output: each finding as the checker shows its diagnostics,
 /// waived ones after a line saying so, and a summary line.
 pub fn human(reports: &[Report], style: render::HumanStyle) -> String {
     let mut out = String::new();
-    for report in reports {
-        for f in &report.findings {
-            let mut d = f.diagnostic.clone();
-            if let Some(w) = &f.waiver {
-                d.message = format!("(waived: {}) {}", w.reason, d.message);
-                d.severity = Severity::Info;
-            }
-            out.push_str(&render::human(&d, report.sources, style));
+    let total: usize = reports.iter().map(|r| r.findings.len()).sum();
+    let shown = reports
+        .iter()
+        .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
+        .take(MAX_SHOWN);
+    for (report, f) in shown {
+        let mut d = f.diagnostic.clone();
+        if let Some(w) = &f.waiver {
+            d.message = format!("(waived: {}) {}", w.reason, d.message);
+            d.severity = Severity::Info;
         }
+        out.push_str(&render::human(&d, report.sources, style));
+    }
+    if total > MAX_SHOWN {
+        out.push_str(&format!(
+            "… and {} more; the totals below count them all, `--format json` lists them\n",
+            total - MAX_SHOWN
+        ));
     }
     for o in reports.iter().flat_map(|r| &r.obligations) {
         let state = match o.status {
