@@ -715,3 +715,58 @@ fn sigterm_lets_the_request_in_flight_finish() {
     assert!(status.success(), "{status:?}");
     assert!(TcpStream::connect(&address).is_err(), "the port is closed");
 }
+
+/// Past `--audit-max-bytes` the audit log is renamed `FILE.1` (older files
+/// shift up to `FILE.5`) and every line stays whole.
+#[test]
+fn the_audit_log_rotates_by_size_and_keeps_whole_lines() {
+    let (dir, run) = credit_run();
+    let audit = dir.join("rotating.jsonl");
+    let server = Server::start(
+        run,
+        &[
+            "--model",
+            "scorer",
+            "--audit-log",
+            audit.to_str().unwrap(),
+            "--audit-max-bytes",
+            "1500",
+        ],
+    );
+    let (_, model) = server.get("/v1/model");
+    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let rows = source_rows(dir, &columns, 5);
+    for _ in 0..20 {
+        assert_eq!(server.post("/v1/predict", &json!({ "rows": rows })).0, 200);
+    }
+    assert!(server.terminate().success());
+    let mut lines = 0;
+    for name in [
+        "rotating.jsonl",
+        "rotating.jsonl.1",
+        "rotating.jsonl.2",
+        "rotating.jsonl.5",
+    ] {
+        let path = dir.join(name);
+        assert!(path.exists(), "{name}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.len() <= 1500 || text.lines().count() == 1,
+            "{name}: {} bytes",
+            text.len()
+        );
+        for line in text.lines() {
+            let entry: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(entry["rows"], 5);
+        }
+        lines += text.lines().count();
+    }
+    assert!(
+        !dir.join("rotating.jsonl.6").exists(),
+        "five rotated files are kept"
+    );
+    assert!(
+        lines < 20,
+        "the oldest lines were dropped with the sixth file"
+    );
+}
