@@ -43,16 +43,12 @@ impl Program {
     /// transforms: what a model trained on `table` defaults its seed to.
     /// `None` when no split lies upstream (or its seed is unset).
     pub fn split_seed_upstream(&self, table: &TableRef) -> Option<i64> {
-        let mut block = self.block(table.id?)?;
-        // A transform chain cannot be longer than the program.
-        for _ in 0..=self.blocks.len() {
-            match &block.info {
-                BlockInfo::Split(split) => return split.seed,
-                BlockInfo::Transform(t) => block = self.block(t.input.id?)?,
-                _ => return None,
-            }
-        }
-        None
+        self.upstream(table)
+            .iter()
+            .find_map(|block| match &block.info {
+                BlockInfo::Split(split) => Some(split.seed),
+                _ => None,
+            })?
     }
 
     pub fn models(&self) -> impl Iterator<Item = (&Block, &ModelInfo)> {
@@ -69,7 +65,6 @@ impl Program {
         })
     }
 
-    /// The schema of a table block, or of a split part.
     /// The blocks `table` is computed from along its main input (a join's
     /// other table is not followed), from `table`'s own block up to the
     /// source it starts at.
@@ -91,6 +86,7 @@ impl Program {
         chain
     }
 
+    /// The schema of a table block, or of a split part.
     pub fn table_schema(&self, name: &str) -> Option<&Schema> {
         match &self.by_name(name)?.info {
             BlockInfo::Source(s) => Some(&s.schema),
