@@ -70,6 +70,13 @@ impl Server {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// The model's input columns, as `/v1/model` lists them.
+    fn input_columns(&self) -> Vec<Value> {
+        let (status, model) = self.get("/v1/model");
+        assert_eq!(status, 200, "{model}");
+        model["input"]["columns"].as_array().unwrap().clone()
+    }
+
     fn metrics(&self) -> String {
         String::from_utf8(self.request("GET", "/metrics", None, b"").1).unwrap()
     }
@@ -391,8 +398,7 @@ fn bad_requests_get_4xx_with_rows_and_fields_never_a_crash() {
             "40",
         ],
     );
-    let (_, model) = server.get("/v1/model");
-    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let columns = server.input_columns();
     let row = source_rows(dir, &columns, 1).remove(0);
 
     let (status, _) = server.request("POST", "/v1/predict", Some("text/plain"), b"{}");
@@ -538,8 +544,7 @@ fn drift_gauges_stay_low_on_training_like_rows_and_rise_on_shifted_ones() {
             "5000",
         ],
     );
-    let (_, model) = server.get("/v1/model");
-    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let columns = server.input_columns();
     let rows = source_rows(dir, &columns, 5000);
     let (status, _) = server.post("/v1/predict", &json!({ "rows": &rows[..2000] }));
     assert_eq!(status, 200);
@@ -642,8 +647,7 @@ fn every_example_s_models_serve_what_the_batch_path_computes() {
         std::fs::write(&head, lines.join("\n") + "\n").unwrap();
         for model in models {
             let server = Server::start(&run, &["--model", model]);
-            let (_, meta) = server.get("/v1/model");
-            let columns = meta["input"]["columns"].as_array().unwrap().clone();
+            let columns = server.input_columns();
             let rows = csv_rows(&source, &columns, null, 40);
             let (status, answer) = server.post("/v1/predict", &json!({ "rows": rows }));
             assert_eq!(status, 200, "{example} {model}: {answer}");
@@ -683,8 +687,7 @@ fn sigterm_lets_the_request_in_flight_finish() {
             "16000000",
         ],
     );
-    let (_, model) = server.get("/v1/model");
-    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let columns = server.input_columns();
     let mut rows = source_rows(dir, &columns, 5000);
     rows.extend(rows.clone());
     rows.extend(rows.clone());
@@ -733,8 +736,7 @@ fn the_audit_log_rotates_by_size_and_keeps_whole_lines() {
             "1500",
         ],
     );
-    let (_, model) = server.get("/v1/model");
-    let columns = model["input"]["columns"].as_array().unwrap().clone();
+    let columns = server.input_columns();
     let rows = source_rows(dir, &columns, 5);
     for _ in 0..20 {
         assert_eq!(server.post("/v1/predict", &json!({ "rows": rows })).0, 200);
