@@ -1016,17 +1016,17 @@ impl<'a> Runner<'a> {
         source_files: BTreeMap<String, String>,
     ) -> learn::Replay {
         let chain = self.program().upstream(table);
-        let source = chain
-            .last()
-            .filter(|b| matches!(b.info, BlockInfo::Source(_)));
+        let source = chain.last().and_then(|b| match &b.info {
+            BlockInfo::Source(info) => Some((b, info)),
+            _ => None,
+        });
         let input = artifacts::InputSchema {
-            source: source.map(|b| b.name.clone()).unwrap_or_default(),
+            source: source.map(|(b, _)| b.name.clone()).unwrap_or_default(),
             null_values: source
-                .and_then(|b| null_tokens(b))
+                .and_then(|(b, _)| null_tokens(b))
                 .unwrap_or_else(|| vec![String::new()]),
             schema: source
-                .and_then(|b| self.program().table_schema(&b.name))
-                .cloned()
+                .map(|(_, info)| info.schema.clone())
                 .unwrap_or_default(),
         };
         let params = chain
