@@ -38,11 +38,14 @@ pub fn probe(url: &str) -> Result<u16, String> {
     stream
         .set_write_timeout(Some(TIMEOUT))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
+    // One write: a server that answers after the first segment and closes
+    // would otherwise fail the rest of the request with a broken pipe.
+    let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: mlp-probe\r\n\r\n"
-    )
-    .map_err(|e| format!("{authority}: {e}"))?;
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("{authority}: {e}"))?;
     // The status line is all that is read, and at most this much of it.
     let mut head = [0u8; 64];
     let mut filled = 0;
@@ -74,8 +77,16 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            let mut request = [0u8; 512];
-            let _ = stream.read(&mut request);
+            // The whole request is read first, as a real server does, so the
+            // client never writes into a closed socket.
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 512];
+            while !request.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&chunk[..n]),
+                }
+            }
             let _ = stream.write_all(answer.as_bytes());
         });
         format!("http://127.0.0.1:{port}/healthz")
