@@ -24,7 +24,8 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: HumanStyle) ->
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(false);
+        .with_links(false)
+        .with_show_related_as_nested(true);
     let mut out = String::new();
     let report = MietteAdapter::new(diagnostic, &diagnostic.labels, sources, true);
     if handler.render_report(&mut out, &report).is_err() {
@@ -42,6 +43,10 @@ pub fn human(diagnostic: &Diagnostic, sources: &SourceMap, style: HumanStyle) ->
     }
     out
 }
+
+/// How many lines a secondary label may be from the primary one and share
+/// its snippet.
+const MAX_LINES_APART: usize = 6;
 
 /// The longest line a snippet shows. miette lays lines out with format
 /// widths, which panic past 65 535 columns; a line this long was generated,
@@ -124,12 +129,25 @@ impl<'a> MietteAdapter<'a> {
         sources: &'a SourceMap,
         is_top: bool,
     ) -> MietteAdapter<'a> {
-        let file = labels.first().map(|l| l.file);
-        let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
-            labels.iter().partition(|l| Some(l.file) == file);
+        let first = labels.first();
+        let file = first.map(|l| l.file);
         let source = file.map(|f| FileSource {
             file: sources.get(f),
         });
+        // miette shows one snippet from the first label's line to the last
+        // one's: a label far from the primary one gets a snippet of its own,
+        // so the report does not print every line between them.
+        let near_primary = |l: &Label| match (first, &source) {
+            (Some(primary), Some(source)) if l.file == primary.file => {
+                let line = |at: u32| source.file.line_index(at as usize);
+                let (from, to) = (line(primary.span.start), line(primary.span.end));
+                line(l.span.end) + MAX_LINES_APART >= from
+                    && line(l.span.start) <= to + MAX_LINES_APART
+            }
+            _ => false,
+        };
+        let (here, elsewhere): (Vec<&Label>, Vec<&Label>) =
+            labels.iter().partition(|l| near_primary(l));
         // A snippet of a line too long to show is replaced by its position.
         let unshown = source.as_ref().and_then(|source| {
             let file = source.file;
@@ -158,7 +176,7 @@ impl<'a> MietteAdapter<'a> {
                 }
             })
             .collect();
-        // miette shows one source per report: labels in other files become related reports.
+        // Labels in other files, or far away in this one, become related reports.
         let related = elsewhere
             .into_iter()
             .map(|l| MietteAdapter::new(diagnostic, std::slice::from_ref(l), sources, false))
@@ -214,6 +232,10 @@ impl miette::Diagnostic for MietteAdapter<'_> {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        // A related snippet is a pointer, not a second error.
+        if !self.is_top {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.diagnostic.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
