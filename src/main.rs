@@ -90,6 +90,17 @@ enum GraphFormat {
 }
 
 /// Where a pipeline may read files.
+/// The values a command checks the pipeline with.
+#[derive(Args)]
+struct Overrides {
+    /// Override a `param` of the pipeline: `--param seed=7` (repeatable)
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// Apply the pipeline's `env NAME { ... }` overlay: `--env prod`
+    #[arg(long, value_name = "NAME")]
+    env: Option<String>,
+}
+
 #[derive(Args)]
 struct AccessArgs {
     /// The project root: no module or data file outside it is read
@@ -122,12 +133,8 @@ enum Command {
         /// Print the typed IR as JSON on stdout (see docs/ir.md)
         #[arg(long, value_enum)]
         emit: Option<Emit>,
-        /// Override a parameter: `--param seed=7` (repeatable)
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        /// Apply an `env` overlay: `--env prod`
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -142,11 +149,8 @@ enum Command {
         /// `--deny warnings`: warnings fail the lint too
         #[arg(long, value_enum)]
         deny: Option<DenyLevel>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        /// Lint the pipeline with an `env` overlay applied: `--env prod`
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -158,10 +162,8 @@ enum Command {
         /// Write to this file instead of stdout
         #[arg(short, long)]
         output: Option<PathBuf>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -203,10 +205,8 @@ enum Command {
         /// How many stages may run at once (default: the number of cores)
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Print nothing but errors
         #[arg(long, short)]
         quiet: bool,
@@ -223,10 +223,8 @@ enum Command {
         force: bool,
         #[arg(long)]
         stage: Option<String>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[arg(long, value_enum, default_value = "human")]
         format: DiagnosticFormat,
         #[command(flatten)]
@@ -239,7 +237,13 @@ enum Command {
         /// Change nothing; exit 1 if a file is not formatted
         #[arg(long)]
         check: bool,
+        /// Change nothing; print the changes as a unified diff on stdout
+        #[arg(long)]
+        diff: bool,
     },
+    /// Print the completion script of a shell: `mlp completions bash >
+    /// ~/.local/share/bash-completion/completions/mlp`
+    Completions { shell: clap_complete::Shell },
     /// Show the documentation of a diagnostic code or lint rule, e.g.
     /// `mlp explain MLP0001`, `mlp explain GOV011`
     Explain { code: String },
@@ -258,10 +262,8 @@ enum Command {
         /// Where to write the documents (default `.mlp/doc/` in the project)
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -337,8 +339,6 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         drift_window: usize,
     },
-    /// Record a human approval of a deployment's model, under `approvals/`
-    /// (commit it): valid for the exact model artifact of the run only
     /// Write the deployment files of a pipeline (Kubernetes, Docker,
     /// compose, Argo) for the model of its latest run, if its gates passed
     Build {
@@ -359,14 +359,13 @@ enum Command {
         /// The run released (default: the latest run)
         #[arg(long)]
         run: Option<PathBuf>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        /// Build this environment only
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
+    /// Record a human approval of a deployment's model, under `approvals/`
+    /// (commit it): valid for the exact model artifact of the run only
     Approve {
         /// A `.mlp` file, or a folder with a `main.mlp`
         path: PathBuf,
@@ -382,10 +381,8 @@ enum Command {
         /// The run whose model is approved (default: the latest run)
         #[arg(long)]
         run: Option<PathBuf>,
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        #[arg(long)]
-        env: Option<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         #[command(flatten)]
         access: AccessArgs,
     },
@@ -426,27 +423,28 @@ fn cli_main() -> ExitCode {
             paths,
             format,
             emit,
-            params,
-            env,
+            overrides,
             access,
-        } => options(&params, env).and_then(|o| check(&paths, format, emit, &o, &access.access())),
+        } => overrides
+            .options()
+            .and_then(|o| check(&paths, format, emit, &o, &access.access())),
         Command::Lint {
             paths,
             format,
             deny,
-            params,
-            env,
+            overrides,
             access,
-        } => options(&params, env)
+        } => overrides
+            .options()
             .and_then(|o| lint(&paths, format, deny.is_some(), &o, &access.access())),
         Command::Graph {
             path,
             format,
             output,
-            params,
-            env,
+            overrides,
             access,
-        } => options(&params, env)
+        } => overrides
+            .options()
             .and_then(|o| graph(&path, format, output.as_deref(), &o, &access.access())),
         Command::Run {
             path,
@@ -457,12 +455,11 @@ fn cli_main() -> ExitCode {
             outputs,
             collect: _,
             jobs,
-            params,
-            env,
+            overrides,
             quiet,
             format,
             access,
-        } => options(&params, env).and_then(|o| {
+        } => overrides.options().and_then(|o| {
             let mode = match (quiet, format) {
                 (true, _) => progress::Mode::Quiet,
                 (false, DiagnosticFormat::Json) => progress::Mode::Json,
@@ -492,11 +489,10 @@ fn cli_main() -> ExitCode {
             path,
             force,
             stage,
-            params,
-            env,
+            overrides,
             format,
             access,
-        } => options(&params, env).and_then(|o| {
+        } => overrides.options().and_then(|o| {
             let run_options = RunOptions {
                 force,
                 stage,
@@ -505,17 +501,21 @@ fn cli_main() -> ExitCode {
             };
             plan(&path, &o, &access.access(), &run_options, format)
         }),
-        Command::Fmt { paths, check } => fmt(&paths, check),
+        Command::Fmt { paths, check, diff } => fmt(&paths, FmtMode { check, diff }),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "mlp", &mut std::io::stdout());
+            Ok(0)
+        }
         Command::Explain { code } => explain(&code),
         Command::Doc {
             path,
             run,
             format,
             out,
-            params,
-            env,
+            overrides,
             access,
-        } => options(&params, env).and_then(|o| {
+        } => overrides.options().and_then(|o| {
             let format = match format.as_str() {
                 "html" => mlp::doc::Format::Html,
                 _ => mlp::doc::Format::Markdown,
@@ -615,8 +615,7 @@ fn cli_main() -> ExitCode {
             templates,
             allow_ungated,
             run,
-            params,
-            env,
+            overrides,
             access,
         } => {
             let request = BuildRequest {
@@ -626,7 +625,9 @@ fn cli_main() -> ExitCode {
                 allow_ungated,
                 run,
             };
-            options(&params, env).and_then(|o| build(&path, &request, &o, &access.access()))
+            overrides
+                .options()
+                .and_then(|o| build(&path, &request, &o, &access.access()))
         }
         Command::Approve {
             path,
@@ -634,10 +635,9 @@ fn cli_main() -> ExitCode {
             by,
             reason,
             run,
-            params,
-            env,
+            overrides,
             access,
-        } => options(&params, env).and_then(|o| {
+        } => overrides.options().and_then(|o| {
             approve(
                 &path,
                 &deploy,
@@ -786,22 +786,24 @@ fn usage_errors(compilation: &driver::Compilation) -> bool {
     !compilation.usage_errors.is_empty()
 }
 
-/// `--param name=value` pairs; a malformed one is a usage error.
-fn options(params: &[String], env: Option<String>) -> Result<Options, IoError> {
-    let mut parsed = Vec::new();
-    for p in params {
-        let Some((name, value)) = p.split_once('=') else {
-            return Err(IoError::new(
-                std::path::Path::new("--param"),
-                format!("`{p}` is not NAME=VALUE"),
-            ));
-        };
-        parsed.push((name.trim().to_string(), value.to_string()));
+impl Overrides {
+    /// The check options; a malformed `--param` is a usage error.
+    fn options(self) -> Result<Options, IoError> {
+        let mut parsed = Vec::new();
+        for p in &self.params {
+            let Some((name, value)) = p.split_once('=') else {
+                return Err(IoError::new(
+                    std::path::Path::new("--param"),
+                    format!("`{p}` is not NAME=VALUE"),
+                ));
+            };
+            parsed.push((name.trim().to_string(), value.to_string()));
+        }
+        Ok(Options {
+            params: parsed,
+            env: self.env,
+        })
     }
-    Ok(Options {
-        params: parsed,
-        env,
-    })
 }
 
 /// Parses, resolves and checks every entry; exit 1 if any has an error.
@@ -1181,7 +1183,14 @@ fn plan(
     })
 }
 
-fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {
+struct FmtMode {
+    /// Exit 1 when a file is not formatted.
+    check: bool,
+    /// Print what would change.
+    diff: bool,
+}
+
+fn fmt(paths: &[PathBuf], mode: FmtMode) -> Result<u8, IoError> {
     let session = driver::parse_files(paths)?;
     if session.has_errors() {
         report(&session, DiagnosticFormat::Human);
@@ -1196,14 +1205,23 @@ fn fmt(paths: &[PathBuf], check_only: bool) -> Result<u8, IoError> {
             continue;
         }
         unformatted += 1;
-        if check_only {
+        if mode.diff {
+            let old = format!("{} (original)", source.name);
+            let new = format!("{} (formatted)", source.name);
+            print!(
+                "{}",
+                similar::TextDiff::from_lines(source.text.as_str(), formatted.as_str())
+                    .unified_diff()
+                    .header(&old, &new)
+            );
+        } else if mode.check {
             println!("would reformat {}", source.name);
         } else {
             driver::write_atomic(&source.path, formatted.as_bytes())?;
             println!("formatted {}", source.name);
         }
     }
-    Ok(if check_only && unformatted > 0 {
+    Ok(if mode.check && unformatted > 0 {
         EXIT_DIAGNOSTICS
     } else {
         0

@@ -187,3 +187,57 @@ fn fmt_command_refuses_a_broken_file() {
         "a file with errors is left alone"
     );
 }
+
+#[test]
+fn fmt_diff_prints_the_changes_and_writes_nothing() {
+    let dir = TempDir::new("diff");
+    let path = dir.0.join("messy.mlp");
+    let messy = "param seed:int=42\n";
+    std::fs::write(&path, messy).expect("fixture is written");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mlp"))
+            .arg("fmt")
+            .args(args)
+            .arg(&path)
+            .output()
+            .expect("the mlp binary runs")
+    };
+
+    let diff = run(&["--diff"]);
+    assert_eq!(diff.status.code(), Some(0), "--diff alone does not fail");
+    let name = path.display();
+    assert_eq!(
+        String::from_utf8_lossy(&diff.stdout),
+        format!(
+            "--- {name} (original)\n+++ {name} (formatted)\n@@ -1 +1 @@\n-param seed:int=42\n+param seed: int = 42\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("file is readable"),
+        messy,
+        "--diff changes nothing"
+    );
+    assert_eq!(
+        run(&["--diff", "--check"]).status.code(),
+        Some(1),
+        "with --check, a diff fails"
+    );
+}
+
+#[test]
+fn completions_are_generated_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_mlp"))
+            .args(["completions", shell])
+            .output()
+            .expect("the mlp binary runs");
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for subcommand in ["check", "lint", "run", "serve", "--param"] {
+            assert!(
+                script.contains(subcommand),
+                "{shell} completes {subcommand}"
+            );
+        }
+    }
+}
