@@ -144,6 +144,25 @@ impl crate::resolve::Loader for FsLoader<'_> {
     }
 }
 
+/// Serves the texts `open` gives first, then reads the disk as [`FsLoader`].
+struct OverlayLoader<'a> {
+    disk: FsLoader<'a>,
+    open: &'a dyn Fn(&Path) -> Option<String>,
+}
+
+impl crate::resolve::Loader for OverlayLoader<'_> {
+    fn read(&self, path: &Path) -> Result<String, String> {
+        match (self.open)(path) {
+            Some(text) => Ok(text),
+            None => self.disk.read(path),
+        }
+    }
+
+    fn inside_root(&self, path: &Path) -> bool {
+        self.disk.inside_root(path)
+    }
+}
+
 /// Where a compilation may read: the project root (the entry file's folder
 /// unless `--root` names another), and whether data files may lie outside
 /// it (`--allow-outside-root`).
@@ -204,14 +223,30 @@ pub fn compile(
     access: &Access,
 ) -> Result<Compilation, IoError> {
     let text = read_source(entry)?;
+    compile_text(entry, text, options, access, &|_| None)
+}
+
+/// [`compile`] on the entry's text as given, not as on disk; a module the
+/// entry uses is read from `open` when it gives a text (the language
+/// server's unsaved buffers), from disk otherwise, never outside the root.
+pub fn compile_text(
+    entry: &Path,
+    text: String,
+    options: &crate::check::Options,
+    access: &Access,
+    open: &dyn Fn(&Path) -> Option<String>,
+) -> Result<Compilation, IoError> {
     let project_dir = entry
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let (root, confinement) = project_root(&project_dir, access)?;
     let mut sources = SourceMap::new();
-    let loader = FsLoader {
-        confinement: &confinement,
+    let loader = OverlayLoader {
+        disk: FsLoader {
+            confinement: &confinement,
+        },
+        open,
     };
     let resolved = crate::resolve::resolve(entry, text, &root, &loader, &mut sources);
     let checked = crate::check::check(&resolved, &sources, options);

@@ -22,6 +22,7 @@ pub mod fmt;
 pub mod graph;
 pub mod ir;
 pub mod lint;
+pub mod lsp;
 pub mod probe;
 pub mod resolve;
 pub mod serve;

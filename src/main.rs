@@ -270,6 +270,8 @@ enum Command {
     /// GET a URL and succeed on a 2xx answer: the health check of the
     /// images `mlp build` writes
     Probe { url: String },
+    /// The language server, on standard input and output (docs/lsp.md)
+    Lsp,
     /// Score a CSV, Parquet or JSON Lines file with a trained model: one
     /// output row per input row, with the prediction (and class
     /// probabilities)
@@ -529,6 +531,13 @@ fn cli_main() -> ExitCode {
                 &access.access(),
             )
         }),
+        Command::Lsp => match mlp::lsp::run() {
+            Ok(()) => Ok(0),
+            Err(e) => {
+                eprintln!("error: mlp lsp: {e}");
+                Ok(EXIT_USAGE)
+            }
+        },
         Command::Probe { url } => match mlp::probe::probe(&url) {
             Ok(code) if (200..300).contains(&code) => Ok(0),
             Ok(code) => {

@@ -1,0 +1,132 @@
+//! One analysis of an open document: the CLI's front end (`driver::compile_text`,
+//! the same parser, resolver and checker) plus lint, on the editor's text, with
+//! the other open documents served before the disk.
+
+use super::documents::{uri_of, LineIndex};
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::driver::{Access, Compilation};
+use crate::source::FileId;
+use lsp_types as lsp;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What requests read: the latest completed analysis of a document.
+pub struct Analysis {
+    pub version: i32,
+    /// The text analysed (positions of this analysis refer to it).
+    pub text: String,
+    pub compilation: Option<Compilation>,
+    /// The LSP diagnostics of the document itself.
+    pub diagnostics: Vec<lsp::Diagnostic>,
+}
+
+/// Analyses `text` as the entry file `path`, reading only inside `root`.
+pub fn analyse(
+    path: &Path,
+    version: i32,
+    text: &str,
+    root: Option<&Path>,
+    open: &HashMap<PathBuf, String>,
+) -> Analysis {
+    let access = Access {
+        root: root.map(Path::to_path_buf),
+        allow_outside_root: false,
+    };
+    let overlay = |p: &Path| open.get(p).cloned();
+    let compiled = crate::driver::compile_text(
+        path,
+        text.to_string(),
+        &crate::check::Options::default(),
+        &access,
+        &overlay,
+    );
+    let Ok(compilation) = compiled else {
+        return Analysis {
+            version,
+            text: text.to_string(),
+            compilation: None,
+            diagnostics: Vec::new(),
+        };
+    };
+    let mut all: Vec<Diagnostic> = compilation.diagnostics.clone();
+    if !compilation.has_errors() {
+        let approvals: Vec<_> = crate::approvals::load(&compilation.project_dir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        let hashes = Default::default();
+        let context = crate::lint::Context::of(&compilation, &approvals, &hashes);
+        let linted = crate::lint::lint(&context);
+        all.retain(|d| !crate::lint::rules::RELABELED.contains(&d.code));
+        all.extend(
+            linted
+                .findings
+                .into_iter()
+                .filter(|f| f.waiver.is_none())
+                .map(|f| f.diagnostic),
+        );
+    }
+    let diagnostics = to_lsp(&compilation, &all, FileId(0));
+    Analysis {
+        version,
+        text: text.to_string(),
+        compilation: Some(compilation),
+        diagnostics,
+    }
+}
+
+/// The diagnostics whose primary label lies in `file`, as LSP diagnostics:
+/// code, severity, message and help, secondary labels as related information.
+pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Vec<lsp::Diagnostic> {
+    let sources = &compilation.sources;
+    let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
+    let mut range = |f: FileId, span| {
+        let text = &sources.get(f).text;
+        indexes
+            .entry(f)
+            .or_insert_with(|| LineIndex::new(text))
+            .range(text, span)
+    };
+    let mut out = Vec::new();
+    for d in all {
+        let Some(primary) = d.primary() else { continue };
+        if primary.file != file {
+            continue;
+        }
+        let mut message = d.message.clone();
+        if !primary.message.is_empty() {
+            message.push_str(&format!(": {}", primary.message));
+        }
+        if let Some(help) = &d.help {
+            message.push_str(&format!("\nhelp: {help}"));
+        }
+        let related: Vec<lsp::DiagnosticRelatedInformation> = d.labels[1..]
+            .iter()
+            .filter_map(|l| {
+                let path = std::fs::canonicalize(&sources.get(l.file).path).ok()?;
+                Some(lsp::DiagnosticRelatedInformation {
+                    location: lsp::Location {
+                        uri: uri_of(&path)?,
+                        range: range(l.file, l.span),
+                    },
+                    message: l.message.clone(),
+                })
+            })
+            .collect();
+        out.push(lsp::Diagnostic {
+            range: range(primary.file, primary.span),
+            severity: Some(match d.severity {
+                Severity::Error => lsp::DiagnosticSeverity::ERROR,
+                Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+                Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+            }),
+            code: Some(lsp::NumberOrString::String(d.code.0.to_string())),
+            source: Some("mlp".into()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            ..Default::default()
+        });
+    }
+    out
+}

@@ -1,0 +1,329 @@
+//! `mlp lsp`: the language server, on standard input and output.
+//!
+//! A consumer of the semantic model like `lint`: every analysis runs the
+//! CLI's own front end (`driver::compile_text`) on the editor's text. The
+//! message loop never analyses: edits go to a worker thread as a job with a
+//! generation number; a newer edit supersedes an older job, and the results
+//! of a stale generation are dropped. Requests read the latest completed
+//! analysis (or the current text), never the disk.
+
+pub mod analysis;
+pub mod documents;
+pub mod features;
+
+use analysis::Analysis;
+use crossbeam_channel::{select, unbounded, Receiver, Sender};
+use documents::{path_of, Document};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types as lsp;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A snapshot of the open documents to analyse.
+struct Job {
+    generation: u64,
+    docs: Vec<Document>,
+}
+
+struct Done {
+    generation: u64,
+    analyses: Vec<(String, Analysis)>,
+}
+
+struct Server {
+    conn: Connection,
+    root: Option<PathBuf>,
+    docs: HashMap<String, Document>,
+    analyses: HashMap<String, Arc<Analysis>>,
+    generation: u64,
+    latest: Arc<AtomicU64>,
+    jobs: Sender<Job>,
+}
+
+pub fn capabilities() -> lsp::ServerCapabilities {
+    lsp::ServerCapabilities {
+        text_document_sync: Some(lsp::TextDocumentSyncCapability::Kind(
+            lsp::TextDocumentSyncKind::INCREMENTAL,
+        )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
+        document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        ..Default::default()
+    }
+}
+
+/// Serves one client on stdio until it sends `shutdown` and `exit`.
+pub fn run() -> Result<(), String> {
+    let (conn, io) = Connection::stdio();
+    let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
+    let params: lsp::InitializeParams = serde_json::from_value(params).unwrap_or_default();
+    let root = root_of(&params);
+    let result = serde_json::json!({
+        "capabilities": capabilities(),
+        "serverInfo": { "name": "mlp", "version": env!("CARGO_PKG_VERSION") },
+    });
+    conn.initialize_finish(id, result)
+        .map_err(|e| e.to_string())?;
+    let latest = Arc::new(AtomicU64::new(0));
+    let (jobs, job_rx) = unbounded::<Job>();
+    let (done_tx, done_rx) = unbounded::<Done>();
+    let worker = {
+        let latest = latest.clone();
+        let root = root.clone();
+        std::thread::Builder::new()
+            .name("mlp-lsp-analysis".into())
+            .stack_size(crate::STACK_SIZE)
+            .spawn(move || worker(job_rx, done_tx, latest, root))
+            .map_err(|e| e.to_string())?
+    };
+    let mut server = Server {
+        conn,
+        root,
+        docs: HashMap::new(),
+        analyses: HashMap::new(),
+        generation: 0,
+        latest,
+        jobs,
+    };
+    let outcome = server.main_loop(&done_rx);
+    drop(server);
+    let _ = worker.join();
+    io.join().map_err(|e| e.to_string())?;
+    outcome
+}
+
+/// The workspace folder, else the root URI: the project root nothing is
+/// read outside of.
+#[allow(deprecated)] // `root_uri` is what older clients send
+fn root_of(params: &lsp::InitializeParams) -> Option<PathBuf> {
+    let uri = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first().map(|f| f.uri.clone()))
+        .or_else(|| params.root_uri.clone())?;
+    path_of(&uri)
+}
+
+fn worker(jobs: Receiver<Job>, done: Sender<Done>, latest: Arc<AtomicU64>, root: Option<PathBuf>) {
+    while let Ok(mut job) = jobs.recv() {
+        // Only the newest job matters: the others are superseded.
+        while let Ok(newer) = jobs.try_recv() {
+            job = newer;
+        }
+        let open: HashMap<PathBuf, String> = job
+            .docs
+            .iter()
+            .map(|d| (d.path.clone(), d.text.clone()))
+            .collect();
+        let mut analyses = Vec::new();
+        let mut stale = false;
+        for doc in &job.docs {
+            if latest.load(Ordering::SeqCst) != job.generation {
+                stale = true;
+                break;
+            }
+            let root = root
+                .clone()
+                .or_else(|| doc.path.parent().map(PathBuf::from));
+            // The last resort: no input may end the server.
+            let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                analysis::analyse(&doc.path, doc.version, &doc.text, root.as_deref(), &open)
+            }));
+            if let Ok(a) = analysed {
+                analyses.push((doc.uri.as_str().to_string(), a));
+            }
+        }
+        if !stale
+            && done
+                .send(Done {
+                    generation: job.generation,
+                    analyses,
+                })
+                .is_err()
+        {
+            return;
+        }
+    }
+}
+
+impl Server {
+    fn main_loop(&mut self, done: &Receiver<Done>) -> Result<(), String> {
+        loop {
+            select! {
+                recv(self.conn.receiver) -> msg => {
+                    let Ok(msg) = msg else { return Ok(()) };
+                    match msg {
+                        Message::Request(req) => {
+                            if self.conn.handle_shutdown(&req).map_err(|e| e.to_string())? {
+                                return Ok(());
+                            }
+                            let response = self.request(req);
+                            self.send(Message::Response(response));
+                        }
+                        Message::Notification(n) => {
+                            if n.method == "exit" {
+                                return Ok(());
+                            }
+                            self.notification(n);
+                        }
+                        Message::Response(_) => {}
+                    }
+                }
+                recv(done) -> finished => {
+                    let Ok(finished) = finished else { continue };
+                    if finished.generation != self.generation {
+                        continue; // superseded by a newer edit
+                    }
+                    for (uri, analysis) in finished.analyses {
+                        self.publish(&uri, &analysis);
+                        self.analyses.insert(uri, Arc::new(analysis));
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&self, msg: Message) {
+        let _ = self.conn.sender.send(msg);
+    }
+
+    fn publish(&self, uri: &str, analysis: &Analysis) {
+        let Some(doc) = self.docs.get(uri) else {
+            return;
+        };
+        let params = lsp::PublishDiagnosticsParams {
+            uri: doc.uri.clone(),
+            diagnostics: analysis.diagnostics.clone(),
+            version: Some(analysis.version),
+        };
+        self.send(Message::Notification(Notification::new(
+            "textDocument/publishDiagnostics".into(),
+            params,
+        )));
+    }
+
+    /// A new generation: every open document is analysed again, so that an
+    /// edit of a module re-publishes the diagnostics of its importers.
+    fn changed(&mut self) {
+        self.generation += 1;
+        self.latest.store(self.generation, Ordering::SeqCst);
+        let _ = self.jobs.send(Job {
+            generation: self.generation,
+            docs: self.docs.values().cloned().collect(),
+        });
+    }
+
+    fn notification(&mut self, n: Notification) {
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                let Ok(p) = serde_json::from_value::<lsp::DidOpenTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let Some(path) = path_of(&p.text_document.uri) else {
+                    return;
+                };
+                if self.root.as_ref().is_some_and(|r| !path.starts_with(r)) {
+                    return; // outside the project: never read
+                }
+                let key = p.text_document.uri.as_str().to_string();
+                self.docs.insert(
+                    key,
+                    Document {
+                        uri: p.text_document.uri,
+                        path,
+                        version: p.text_document.version,
+                        text: p.text_document.text,
+                    },
+                );
+                self.changed();
+            }
+            "textDocument/didChange" => {
+                let Ok(p) = serde_json::from_value::<lsp::DidChangeTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let Some(doc) = self.docs.get_mut(p.text_document.uri.as_str()) else {
+                    return;
+                };
+                for change in &p.content_changes {
+                    doc.apply(change);
+                }
+                doc.version = p.text_document.version;
+                self.changed();
+            }
+            "textDocument/didClose" => {
+                let Ok(p) = serde_json::from_value::<lsp::DidCloseTextDocumentParams>(n.params)
+                else {
+                    return;
+                };
+                let key = p.text_document.uri.as_str();
+                if self.docs.remove(key).is_some() {
+                    self.analyses.remove(key);
+                    self.send(Message::Notification(Notification::new(
+                        "textDocument/publishDiagnostics".into(),
+                        lsp::PublishDiagnosticsParams {
+                            uri: p.text_document.uri,
+                            diagnostics: Vec::new(),
+                            version: None,
+                        },
+                    )));
+                    self.changed();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn request(&mut self, req: Request) -> Response {
+        let id = req.id.clone();
+        let result = match req.method.as_str() {
+            "textDocument/hover" => self.with_position(&req.params, |a, _, pos| {
+                serde_json::to_value(features::hover(a?, pos)).ok()
+            }),
+            "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
+                serde_json::to_value(features::formatting(doc)).ok()
+            }),
+            "textDocument/documentSymbol" => self.with_doc(&req.params, |_, doc| {
+                serde_json::to_value(features::symbols(doc)).ok()
+            }),
+            _ => {
+                return Response::new_err(
+                    id,
+                    ErrorCode::MethodNotFound as i32,
+                    format!("unknown method {}", req.method),
+                )
+            }
+        };
+        Response::new_ok(id, result.unwrap_or(Value::Null))
+    }
+
+    fn doc_of(&self, params: &Value) -> Option<(Option<&Analysis>, &Document)> {
+        let uri = params.get("textDocument")?.get("uri")?.as_str()?;
+        let doc = self.docs.get(uri)?;
+        Some((self.analyses.get(uri).map(|a| &**a), doc))
+    }
+
+    fn with_doc(
+        &self,
+        params: &Value,
+        f: impl FnOnce(Option<&Analysis>, &Document) -> Option<Value>,
+    ) -> Option<Value> {
+        let (analysis, doc) = self.doc_of(params)?;
+        f(analysis, doc)
+    }
+
+    fn with_position(
+        &self,
+        params: &Value,
+        f: impl FnOnce(Option<&Analysis>, &Document, lsp::Position) -> Option<Value>,
+    ) -> Option<Value> {
+        let position: lsp::Position =
+            serde_json::from_value(params.get("position")?.clone()).ok()?;
+        let (analysis, doc) = self.doc_of(params)?;
+        f(analysis, doc, position)
+    }
+}

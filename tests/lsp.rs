@@ -1,0 +1,335 @@
+//! `mlp lsp` spoken to over its standard input and output, as an editor does.
+
+mod lsp_client;
+
+use lsp_client::{uri, Client};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn start() -> Client {
+    Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), json!({}))
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn errors(diagnostics: &[Value]) -> Vec<&Value> {
+    diagnostics.iter().filter(|d| d["severity"] == 1).collect()
+}
+
+#[test]
+fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
+    let client = start();
+    let caps = client.initialize_result()["capabilities"].clone();
+    assert_eq!(caps["textDocumentSync"], 2, "incremental sync: {caps}");
+    assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["documentFormattingProvider"], true);
+    assert_eq!(caps["documentSymbolProvider"], true);
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn the_credit_example_has_no_errors() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    let diagnostics = client.diagnostics(&u, 1);
+    assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
+}
+
+#[test]
+fn a_broken_fixture_reports_its_code_at_its_range() {
+    let mut client = start();
+    let path = root().join("tests/fixtures/errors/MLP2007-unknown-operation.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    let diagnostics = client.diagnostics(&u, 1);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "MLP2007")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["source"], "mlp");
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 15}})
+    );
+    assert!(d["message"].as_str().unwrap().contains("help:"), "{d}");
+}
+
+#[test]
+fn an_incremental_edit_introducing_an_error_is_reported_then_fixed() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    assert!(errors(&client.diagnostics(&u, 1)).is_empty());
+    // `| one_hot(Home)` → `| one_hotx(Home)`: an unknown operation.
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            l.find("| one_hot(Home)")
+                .map(|c| (i, c + "| one_hot".len()))
+        })
+        .unwrap();
+    let at = json!({"line": line, "character": col});
+    client.change(
+        &u,
+        2,
+        json!([{"range": {"start": at, "end": at}, "text": "x"}]),
+    );
+    let diagnostics = client.diagnostics(&u, 2);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == "MLP2007")
+        .unwrap_or_else(|| panic!("{diagnostics:?}"));
+    assert_eq!(
+        d["range"]["start"],
+        json!({"line": line, "character": col - 7})
+    );
+    let after = json!({"line": line, "character": col + 1});
+    client.change(
+        &u,
+        3,
+        json!([{"range": {"start": at, "end": after}, "text": ""}]),
+    );
+    assert!(errors(&client.diagnostics(&u, 3)).is_empty());
+}
+
+#[test]
+fn a_multibyte_edit_lands_on_utf16_positions() {
+    let mut client = start();
+    let path = root().join("tests/fixtures/errors/MLP2007-unknown-operation.mlp");
+    let text = "// é𝄞\nsource s: csv { path = \"s.csv\", schema { x: float } }\n";
+    let u = client.open(&path, text);
+    assert!(errors(&client.diagnostics(&u, 1)).is_empty());
+    // After `// é𝄞` (5 UTF-16 units): a stray word on the comment line is harmless;
+    // then replace `float` (line 1) by `flaot`, an unknown type.
+    let line1 = text.lines().nth(1).unwrap();
+    let c = line1.find("float").unwrap() as u32;
+    client.change(
+        &u,
+        2,
+        json!([
+            {"range": {"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 5}}, "text": "!"},
+            {"range": {"start": {"line": 1, "character": c}, "end": {"line": 1, "character": c + 5}}, "text": "flaot"}
+        ]),
+    );
+    let diagnostics = client.diagnostics(&u, 2);
+    assert!(
+        codes(&diagnostics).contains(&"MLP2021".to_string()),
+        "{diagnostics:?}"
+    );
+}
+
+#[test]
+fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    client.diagnostics(&u, 1);
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("= applications").map(|c| (i, c + 4)))
+        .unwrap();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
+    );
+    let value = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("**source** `applications`"), "{hover}");
+    assert!(value.contains("| `Income` | `float?` |"), "{value}");
+    assert!(value.contains("@target"), "{value}");
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find("| derive(loan").map(|c| (i, c + 3)))
+        .unwrap();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
+    );
+    let value = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        value.contains("step** `derive`") && value.contains("`loan_to_value`"),
+        "{hover}"
+    );
+    // Unknown documents answer null.
+    let none = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "file:///nowhere.mlp"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(none["result"], Value::Null);
+}
+
+#[test]
+fn formatting_rewrites_an_unformatted_file_and_leaves_a_formatted_or_broken_one() {
+    let mut client = start();
+    let path = root().join("tests/fixtures/fmt/layout.mlp");
+    let messy = "source   s: csv {path=\"s.csv\"\n schema { x: float }}\n";
+    let u = client.open(&path, messy);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edits = edits["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    let formatted = edits[0]["newText"].as_str().unwrap().to_string();
+    assert!(formatted.starts_with("source s: csv {\n"), "{formatted}");
+    client.change(&u, 2, json!([{"text": formatted}]));
+    let again = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(again["result"], json!([]));
+    client.change(&u, 3, json!([{"text": "source s: csv {"}]));
+    let broken = client.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(broken["result"], json!([]));
+}
+
+#[test]
+fn document_symbols_outline_the_blocks() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let symbols = symbols["result"].as_array().cloned().unwrap();
+    let names: Vec<&str> = symbols.iter().filter_map(|s| s["name"].as_str()).collect();
+    for name in [
+        "credit",
+        "seed",
+        "applications",
+        "features",
+        "holdout",
+        "scorer",
+        "scoring_api",
+    ] {
+        assert!(names.contains(&name), "{names:?}");
+    }
+    let source = symbols
+        .iter()
+        .find(|s| s["name"] == "applications")
+        .unwrap();
+    assert_eq!(source["kind"], 23, "a struct");
+    assert!(source["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "Income"));
+}
+
+#[test]
+fn unknown_methods_are_refused_and_the_server_stays_up() {
+    let mut client = start();
+    let r = client.request("mlp/nothing", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    assert!(client.alive());
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+/// A tiny deterministic generator (xorshift), so failures replay.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            fixtures(&entry, out);
+        } else if entry.extension().is_some_and(|e| e == "mlp") {
+            out.push(entry);
+        }
+    }
+}
+
+#[test]
+fn random_edits_of_every_fixture_never_stop_the_server() {
+    let mut client = start();
+    let mut files = Vec::new();
+    fixtures(&root().join("tests/fixtures"), &mut files);
+    assert!(files.len() > 50, "{}", files.len());
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let alphabet: Vec<char> = "ab_(){}[]|=\".,:@ \n/*é𝄞0".chars().collect();
+    for (n, file) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let u = client.open(file, &text);
+        let mut lines: Vec<usize> = text.lines().map(|l| l.encode_utf16().count()).collect();
+        lines.push(0);
+        let edits = if n % 10 == 0 { 300 } else { 10 };
+        for version in 2..2 + edits {
+            let line = (rng.next() % lines.len() as u64) as usize;
+            let ch = (rng.next() % (lines[line] as u64 + 3)) as usize;
+            let at = json!({"line": line, "character": ch});
+            let end = json!({"line": line, "character": ch + (rng.next() % 3) as usize});
+            let insert: String = (0..rng.next() % 3)
+                .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+                .collect();
+            client.change(
+                &u,
+                version,
+                json!([{"range": {"start": at, "end": end}, "text": insert}]),
+            );
+        }
+        for method in [
+            "textDocument/hover",
+            "textDocument/documentSymbol",
+            "textDocument/formatting",
+        ] {
+            let r = client.request(
+                method,
+                json!({"textDocument": {"uri": u}, "position": {"line": 1, "character": 3}, "options": {"tabSize": 2, "insertSpaces": true}}),
+            );
+            assert!(
+                r.get("error").is_none(),
+                "{method} on {}: {r}",
+                file.display()
+            );
+        }
+        client.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+        client.pending.clear();
+    }
+    assert!(client.alive());
+    let _ = uri(&root());
+    assert_eq!(client.shutdown(), Some(0));
+}
