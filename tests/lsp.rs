@@ -33,6 +33,11 @@ fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
     assert_eq!(caps["hoverProvider"], true);
     assert_eq!(caps["documentFormattingProvider"], true);
     assert_eq!(caps["documentSymbolProvider"], true);
+    assert_eq!(caps["definitionProvider"], true);
+    assert!(
+        caps["completionProvider"]["triggerCharacters"].is_array(),
+        "{caps}"
+    );
     assert_eq!(client.shutdown(), Some(0));
 }
 
@@ -139,14 +144,13 @@ fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
     let text = std::fs::read_to_string(&path).unwrap();
     let u = client.open(&path, &text);
     client.diagnostics(&u, 1);
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find("= applications").map(|c| (i, c + 4)))
-        .unwrap();
-    let hover = client.request(
+    let hover = answer_at(
+        &mut client,
         "textDocument/hover",
-        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
+        &u,
+        &text,
+        "= applications",
+        4,
     );
     let value = hover["result"]["contents"]["value"]
         .as_str()
@@ -154,14 +158,13 @@ fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
     assert!(value.contains("**source** `applications`"), "{hover}");
     assert!(value.contains("| `Income` | `float?` |"), "{value}");
     assert!(value.contains("@target"), "{value}");
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find("| derive(loan").map(|c| (i, c + 3)))
-        .unwrap();
-    let hover = client.request(
+    let hover = answer_at(
+        &mut client,
         "textDocument/hover",
-        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
+        &u,
+        &text,
+        "| derive(loan",
+        3,
     );
     let value = hover["result"]["contents"]["value"]
         .as_str()
@@ -332,4 +335,115 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
     assert!(client.alive());
     let _ = uri(&root());
     assert_eq!(client.shutdown(), Some(0));
+}
+
+/// The answer to a `method` request at the first `needle` of `text`, plus
+/// `shift` characters.
+fn answer_at(
+    client: &mut Client,
+    method: &str,
+    u: &str,
+    text: &str,
+    needle: &str,
+    shift: usize,
+) -> Value {
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i, c + shift)))
+        .unwrap_or_else(|| panic!("`{needle}` is in the file"));
+    client.request(
+        method,
+        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
+    )
+}
+
+/// The labels of the completion items at `needle` plus `shift`.
+fn completions_at(
+    client: &mut Client,
+    u: &str,
+    text: &str,
+    needle: &str,
+    shift: usize,
+) -> Vec<String> {
+    let answer = answer_at(client, "textDocument/completion", u, text, needle, shift);
+    answer["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of items: {answer}"))
+        .iter()
+        .map(|item| item["label"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_metrics() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    client.diagnostics(&u, 1);
+
+    // In `derive(loan_to_value = ...)`, the column it makes is not yet in scope.
+    let at_derive = completions_at(&mut client, &u, &text, "derive(loan_to_value", 9);
+    assert!(at_derive.contains(&"Amount".to_string()), "{at_derive:?}");
+    assert!(
+        !at_derive.contains(&"loan_to_value".to_string()),
+        "{at_derive:?}"
+    );
+    // In the later `standardize(...)`, the columns derived and one-hot encoded before it are.
+    let at_standardize = completions_at(&mut client, &u, &text, "      debt_to_income,", 6);
+    for column in [
+        "debt_to_income",
+        "free_income",
+        "loan_to_value",
+        "Home_owner",
+    ] {
+        assert!(
+            at_standardize.contains(&column.to_string()),
+            "{column}: {at_standardize:?}"
+        );
+    }
+    assert!(
+        !at_standardize.contains(&"Home".to_string()),
+        "one_hot replaced Home"
+    );
+    // After `|`: the operations of the catalogue.
+    let after_pipe = completions_at(&mut client, &u, &text, "| log(Assets)", 2);
+    for op in ["standardize", "one_hot", "impute", "filter"] {
+        assert!(after_pipe.contains(&op.to_string()), "{op}: {after_pipe:?}");
+    }
+    // In an evaluate of a classifier: classification metrics, no regression ones.
+    let metrics = completions_at(&mut client, &u, &text, "metrics = [accuracy, precision", 11);
+    assert!(metrics.contains(&"roc_auc".to_string()), "{metrics:?}");
+    assert!(!metrics.contains(&"rmse".to_string()), "{metrics:?}");
+    // At the start of a line: the block kinds.
+    let kinds = completions_at(&mut client, &u, &text, "model scorer", 0);
+    assert!(kinds.contains(&"transform".to_string()) && kinds.contains(&"deploy".to_string()));
+}
+
+#[test]
+fn definition_of_a_block_reference_is_its_declaration() {
+    let mut client = start();
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = client.open(&path, &text);
+    client.diagnostics(&u, 1);
+    let answer = answer_at(
+        &mut client,
+        "textDocument/definition",
+        &u,
+        &text,
+        "evaluate scorer on prepared",
+        20,
+    );
+    let declared = text
+        .lines()
+        .position(|l| l.starts_with("transform prepared"))
+        .unwrap();
+    assert_eq!(answer["result"]["uri"], u.as_str(), "{answer}");
+    assert_eq!(
+        answer["result"]["range"],
+        json!({"start": {"line": declared, "character": 10}, "end": {"line": declared, "character": 18}}),
+        "{answer}"
+    );
 }

@@ -9,7 +9,7 @@ use crate::syntax::{self, ast};
 use lsp_types as lsp;
 
 /// The identifier under `offset` in `text`.
-fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
+pub(super) fn word_at(text: &str, offset: usize) -> Option<(usize, usize)> {
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let bytes = text.as_bytes();
     let offset = offset.min(bytes.len());

@@ -8,6 +8,7 @@
 //! analysis (or the current text), never the disk.
 
 pub mod analysis;
+pub mod complete;
 pub mod documents;
 pub mod features;
 
@@ -51,6 +52,11 @@ pub fn capabilities() -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
         document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(["|", "(", ":", "[", ","].map(String::from).to_vec()),
+            ..Default::default()
+        }),
+        definition_provider: Some(lsp::OneOf::Left(true)),
         ..Default::default()
     }
 }
@@ -283,6 +289,12 @@ impl Server {
         let result = match req.method.as_str() {
             "textDocument/hover" => self.with_position(&req.params, |a, _, pos| {
                 serde_json::to_value(features::hover(a?, pos)).ok()
+            }),
+            "textDocument/completion" => self.with_position(&req.params, |a, _, pos| {
+                serde_json::to_value(complete::completion(a?, pos)).ok()
+            }),
+            "textDocument/definition" => self.with_position(&req.params, |a, _, pos| {
+                serde_json::to_value(complete::definition(a?, pos)).ok()
             }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()

@@ -1,0 +1,191 @@
+//! Completion and go-to-definition, from the latest analysis: what is in
+//! scope at the cursor is what the checker computed (schemas at each step,
+//! the catalogue), never a second reading of the language.
+
+use super::analysis::Analysis;
+use super::documents::LineIndex;
+use crate::check::types::Schema;
+use crate::check::{catalog, BlockInfo, Program};
+use lsp_types as lsp;
+
+/// The top-level block kinds, as the grammar's `item` lists them.
+const BLOCK_KINDS: [&str; 12] = [
+    "use",
+    "pipeline",
+    "param",
+    "source",
+    "transform",
+    "split",
+    "model",
+    "evaluate",
+    "policy",
+    "deploy",
+    "env",
+    "catalog",
+];
+
+fn item(label: &str, kind: lsp::CompletionItemKind, detail: String) -> lsp::CompletionItem {
+    lsp::CompletionItem {
+        label: label.to_string(),
+        kind: Some(kind),
+        detail: Some(detail).filter(|d| !d.is_empty()),
+        ..Default::default()
+    }
+}
+
+fn columns(schema: &Schema) -> Vec<lsp::CompletionItem> {
+    schema
+        .columns
+        .iter()
+        .map(|c| {
+            let tags: Vec<String> = c.tags.iter().map(|t| format!(" @{t}")).collect();
+            item(
+                &c.name,
+                lsp::CompletionItemKind::FIELD,
+                format!("{}{}", c.type_text(), tags.concat()),
+            )
+        })
+        .collect()
+}
+
+/// The block of the entry file whose span holds `offset`.
+fn block_at(program: &Program, offset: usize) -> Option<&crate::check::Block> {
+    program
+        .blocks
+        .iter()
+        .filter(|b| b.file.0 == 0)
+        .find(|b| b.span.start as usize <= offset && offset <= b.span.end as usize)
+}
+
+/// The completions at `position`: block kinds at the start of a line;
+/// operations after `|`; in a transform chain, the columns in scope at
+/// that step (the schema before it); in a model, its data's columns, the
+/// algorithms after `:` and the algorithm's hyper-parameters; in an
+/// evaluate, the metrics valid for the model's kind.
+pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::CompletionItem> {
+    let text = &analysis.text;
+    let offset = LineIndex::new(text).offset(text, position);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    let word_start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let context = before[..word_start].trim_end();
+    if context.is_empty() && !before.starts_with([' ', '\t']) {
+        return BLOCK_KINDS
+            .iter()
+            .map(|k| item(k, lsp::CompletionItemKind::KEYWORD, String::new()))
+            .collect();
+    }
+    let catalogue = catalog::get();
+    if context.ends_with('|') {
+        return catalogue
+            .operations
+            .iter()
+            .map(|o| {
+                let named = o
+                    .named
+                    .as_ref()
+                    .map_or_else(|| "NAME = expression, ...".to_string(), |n| n.join(", "));
+                item(
+                    &o.name,
+                    lsp::CompletionItemKind::FUNCTION,
+                    format!("{}({named})", o.name),
+                )
+            })
+            .collect();
+    }
+    let Some(compilation) = analysis.compilation.as_ref() else {
+        return Vec::new();
+    };
+    let program = &compilation.program;
+    let Some(block) = block_at(program, offset) else {
+        return Vec::new();
+    };
+    match &block.info {
+        BlockInfo::Transform(t) => {
+            // The schema a step sees is the one after the step before it.
+            let previous = t
+                .steps
+                .iter()
+                .take_while(|s| (s.span.start as usize) < offset)
+                .collect::<Vec<_>>();
+            let scope = match previous.len() {
+                0 | 1 => program.table_schema(&t.input.block),
+                n => Some(&previous[n - 2].schema),
+            };
+            scope.map(columns).unwrap_or_default()
+        }
+        BlockInfo::Model(_) if context.ends_with(':') => catalogue
+            .algorithms
+            .iter()
+            .map(|a| {
+                item(
+                    &a.name,
+                    lsp::CompletionItemKind::CLASS,
+                    a.kind.as_str().into(),
+                )
+            })
+            .collect(),
+        BlockInfo::Model(m) => {
+            let mut items: Vec<_> = m
+                .data
+                .as_ref()
+                .and_then(|d| program.table_schema(&d.block))
+                .map(columns)
+                .unwrap_or_default();
+            if let Some(algorithm) = catalogue.algorithm(&m.algorithm) {
+                items.extend(algorithm.hyper.iter().map(|h| {
+                    item(
+                        &h.name,
+                        lsp::CompletionItemKind::PROPERTY,
+                        format!("{} = {}: {}", h.ty, h.default, h.meaning),
+                    )
+                }));
+            }
+            items
+        }
+        BlockInfo::Evaluate(e) => {
+            let kind = e
+                .model
+                .as_deref()
+                .and_then(|name| program.by_name(name))
+                .and_then(|b| match &b.info {
+                    BlockInfo::Model(m) => m.model_kind,
+                    _ => None,
+                });
+            catalogue
+                .metrics
+                .iter()
+                .filter(|metric| kind.is_none_or(|k| metric.kind == k))
+                .map(|metric| {
+                    item(
+                        &metric.name,
+                        lsp::CompletionItemKind::VALUE,
+                        format!("a metric of a {}", metric.kind.as_str()),
+                    )
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Go to the block a name refers to: its name in its declaration.
+pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Location> {
+    let text = &analysis.text;
+    let index = LineIndex::new(text);
+    let offset = index.offset(text, position);
+    let (start, end) = super::features::word_at(text, offset)?;
+    let compilation = analysis.compilation.as_ref()?;
+    let block = compilation.program.by_name(&text[start..end])?;
+    let span = compilation
+        .resolved
+        .item(block.id)
+        .name()
+        .map_or(block.span, |n| n.span);
+    let source = compilation.sources.get(block.file);
+    let uri = super::documents::uri_of(&source.path)?;
+    let range = LineIndex::new(&source.text).range(&source.text, span);
+    Some(lsp::Location { uri, range })
+}
