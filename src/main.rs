@@ -89,7 +89,6 @@ enum GraphFormat {
     Json,
 }
 
-/// Where a pipeline may read files.
 /// The values a command checks the pipeline with.
 #[derive(Args)]
 struct Overrides {
@@ -101,6 +100,7 @@ struct Overrides {
     env: Option<String>,
 }
 
+/// Where a pipeline may read files.
 #[derive(Args)]
 struct AccessArgs {
     /// The project root: no module or data file outside it is read
