@@ -897,21 +897,10 @@ fn lint(
         .iter()
         .map(|(c, approvals, hashes)| {
             let context = mlp::lint::Context::of(c, approvals, hashes);
-            let relabeled = mlp::lint::rules::RELABELED;
-            let mut findings: Vec<mlp::lint::Finding> = c
-                .diagnostics
-                .iter()
-                .filter(|d| !relabeled.contains(&d.code))
-                .map(|d| mlp::lint::Finding {
-                    diagnostic: d.clone(),
-                    waiver: None,
-                })
-                .collect();
-            let linted = mlp::lint::lint(&context);
-            findings.extend(linted.findings);
+            let linted = mlp::lint::lint_with_check(&context);
             mlp::lint::output::Report {
                 sources: &c.sources,
-                findings,
+                findings: linted.findings,
                 obligations: linted.obligations,
             }
         })

@@ -74,22 +74,11 @@ pub(crate) struct Inputs<'a> {
 /// The documents of the pipeline: `model-<name>` for every model, then
 /// `annex-iv` when its risk tier is `high`.
 pub fn documents(ctx: &Context, options: &Options) -> Vec<Document> {
-    let relabeled = crate::lint::rules::RELABELED;
-    let mut findings: Vec<Finding> = ctx
-        .diagnostics
-        .iter()
-        .filter(|d| !relabeled.contains(&d.code))
-        .map(|d| Finding {
-            diagnostic: d.clone(),
-            waiver: None,
-        })
-        .collect();
-    let linted = crate::lint::lint(ctx);
-    findings.extend(linted.findings);
+    let linted = crate::lint::lint_with_check(ctx);
     let inputs = Inputs {
         ctx,
         run: options.run,
-        findings,
+        findings: linted.findings,
         obligations: linted.obligations,
         date: &options.date,
         project_dir: options.project_dir,

@@ -155,6 +155,24 @@ pub enum ObligationStatus {
     UnknownRule,
 }
 
+/// What `mlp lint` reports: the checker's diagnostics (but those a rule
+/// reports in its own words, [`rules::RELABELED`]), then [`lint`]'s findings.
+pub fn lint_with_check(ctx: &Context) -> Linted {
+    let mut linted = lint(ctx);
+    let mut findings: Vec<Finding> = ctx
+        .diagnostics
+        .iter()
+        .filter(|d| !rules::RELABELED.contains(&d.code))
+        .map(|d| Finding {
+            diagnostic: d.clone(),
+            waiver: None,
+        })
+        .collect();
+    findings.append(&mut linted.findings);
+    linted.findings = findings;
+    linted
+}
+
 /// Runs every rule, marks each finding that a waiver of its block covers,
 /// and applies the `require lint.X` obligations of the policies that gate
 /// a deployment: their rule's findings take the policy's severity (when it

@@ -48,8 +48,9 @@ pub fn analyse(
             diagnostics: Vec::new(),
         };
     };
-    let mut all: Vec<Diagnostic> = compilation.diagnostics.clone();
-    if !compilation.has_errors() {
+    let all: Vec<Diagnostic> = if compilation.has_errors() {
+        compilation.diagnostics.clone()
+    } else {
         let approvals: Vec<_> = crate::approvals::load(&compilation.project_dir)
             .unwrap_or_default()
             .into_iter()
@@ -57,16 +58,13 @@ pub fn analyse(
             .collect();
         let hashes = Default::default();
         let context = crate::lint::Context::of(&compilation, &approvals, &hashes);
-        let linted = crate::lint::lint(&context);
-        all.retain(|d| !crate::lint::rules::RELABELED.contains(&d.code));
-        all.extend(
-            linted
-                .findings
-                .into_iter()
-                .filter(|f| f.waiver.is_none())
-                .map(|f| f.diagnostic),
-        );
-    }
+        crate::lint::lint_with_check(&context)
+            .findings
+            .into_iter()
+            .filter(|f| f.waiver.is_none())
+            .map(|f| f.diagnostic)
+            .collect()
+    };
     let diagnostics = to_lsp(&compilation, &all, FileId(0));
     Analysis {
         version,
