@@ -15,6 +15,8 @@ pub struct Analysis {
     pub version: i32,
     /// The text analysed (positions of this analysis refer to it).
     pub text: String,
+    /// The lines of `text`, built once for every request that reads it.
+    pub index: LineIndex,
     pub compilation: Option<Compilation>,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
@@ -44,6 +46,7 @@ pub fn analyse(
         return Analysis {
             version,
             text: text.to_string(),
+            index: LineIndex::new(text),
             compilation: None,
             diagnostics: Vec::new(),
         };
@@ -69,6 +72,7 @@ pub fn analyse(
     Analysis {
         version,
         text: text.to_string(),
+        index: LineIndex::new(text),
         compilation: Some(compilation),
         diagnostics,
     }

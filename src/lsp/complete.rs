@@ -64,7 +64,7 @@ fn block_at(program: &Program, offset: usize) -> Option<&crate::check::Block> {
 /// evaluate, the metrics valid for the model's kind.
 pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::CompletionItem> {
     let text = &analysis.text;
-    let offset = LineIndex::new(text).offset(text, position);
+    let offset = analysis.index.offset(text, position);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset];
     let word_start = before
@@ -174,8 +174,7 @@ pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::Comp
 /// Go to the block a name refers to: its name in its declaration.
 pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Location> {
     let text = &analysis.text;
-    let index = LineIndex::new(text);
-    let offset = index.offset(text, position);
+    let offset = analysis.index.offset(text, position);
     let (start, end) = super::features::word_at(text, offset)?;
     let compilation = analysis.compilation.as_ref()?;
     let block = compilation.program.by_name(&text[start..end])?;

@@ -43,7 +43,7 @@ fn schema_table(schema: &Schema) -> String {
 /// algorithm's hyper-parameters from the catalogue.
 pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover> {
     let text = &analysis.text;
-    let index = LineIndex::new(text);
+    let index = &analysis.index;
     let offset = index.offset(text, position);
     let (start, end) = word_at(text, offset)?;
     let word = &text[start..end];
