@@ -1,5 +1,6 @@
 //! `mlp lsp` spoken to over its standard input and output, as an editor does.
 
+mod common;
 mod lsp_client;
 
 use lsp_client::{uri, Client};
@@ -12,6 +13,14 @@ fn root() -> PathBuf {
 
 fn start() -> Client {
     Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), json!({}))
+}
+
+/// Opens the credit example: its text and its URI.
+fn open_credit(client: &mut Client) -> (String, String) {
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).expect("the credit example is readable");
+    let u = client.open(&path, &text);
+    (text, u)
 }
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {
@@ -44,9 +53,7 @@ fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
 #[test]
 fn the_credit_example_has_no_errors() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (_, u) = open_credit(&mut client);
     let diagnostics = client.diagnostics(&u, 1);
     assert!(errors(&diagnostics).is_empty(), "{diagnostics:?}");
 }
@@ -74,9 +81,7 @@ fn a_broken_fixture_reports_its_code_at_its_range() {
 #[test]
 fn an_incremental_edit_introducing_an_error_is_reported_then_fixed() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (text, u) = open_credit(&mut client);
     assert!(errors(&client.diagnostics(&u, 1)).is_empty());
     // `| one_hot(Home)` → `| one_hotx(Home)`: an unknown operation.
     let (line, col) = text
@@ -140,9 +145,7 @@ fn a_multibyte_edit_lands_on_utf16_positions() {
 #[test]
 fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (text, u) = open_credit(&mut client);
     client.diagnostics(&u, 1);
     let hover = answer_at(
         &mut client,
@@ -216,9 +219,7 @@ fn formatting_rewrites_an_unformatted_file_and_leaves_a_formatted_or_broken_one(
 #[test]
 fn document_symbols_outline_the_blocks() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (_, u) = open_credit(&mut client);
     let symbols = client.request(
         "textDocument/documentSymbol",
         json!({"textDocument": {"uri": u}}),
@@ -269,26 +270,11 @@ impl Rng {
     }
 }
 
-fn fixtures(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            fixtures(&entry, out);
-        } else if entry.extension().is_some_and(|e| e == "mlp") {
-            out.push(entry);
-        }
-    }
-}
-
 #[test]
 fn random_edits_of_every_fixture_never_stop_the_server() {
     let mut client = start();
     let mut files = Vec::new();
-    fixtures(&root().join("tests/fixtures"), &mut files);
+    common::mlp_files(&root().join("tests/fixtures"), &mut files);
     assert!(files.len() > 50, "{}", files.len());
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let alphabet: Vec<char> = "ab_(){}[]|=\".,:@ \n/*é𝄞0".chars().collect();
@@ -378,9 +364,7 @@ fn completions_at(
 #[test]
 fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_metrics() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (text, u) = open_credit(&mut client);
     client.diagnostics(&u, 1);
 
     // In `derive(loan_to_value = ...)`, the column it makes is not yet in scope.
@@ -424,9 +408,7 @@ fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_met
 #[test]
 fn definition_of_a_block_reference_is_its_declaration() {
     let mut client = start();
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let u = client.open(&path, &text);
+    let (text, u) = open_credit(&mut client);
     client.diagnostics(&u, 1);
     let answer = answer_at(
         &mut client,

@@ -8,9 +8,11 @@ use mlp::source::{FileId, SourceMap, Span};
 use mlp::syntax::ast::ItemKind;
 use mlp::syntax::parse;
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+mod common;
 
 const TOKENS: &[&str] = &[
     "{", "}", "(", ")", "[", "]", "=", "|", ",", ".", "..", "\"", "@", "?", ":", "//", "/*", "*/",
@@ -21,29 +23,15 @@ const TOKENS: &[&str] = &[
 /// only catches runaway (super-linear or looping) parses.
 const SLOW: Duration = Duration::from_secs(5);
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "mlp") {
-            out.push(path);
-        }
-    }
-}
-
 /// The texts to mutate: every example, and the valid and syntax fixtures.
 fn corpus() -> &'static [String] {
     static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
     CORPUS.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut paths = Vec::new();
-        collect(&root.join("examples"), &mut paths);
-        collect(&root.join("tests/fixtures/valid"), &mut paths);
-        collect(&root.join("tests/fixtures/syntax"), &mut paths);
+        common::mlp_files(&root.join("examples"), &mut paths);
+        common::mlp_files(&root.join("tests/fixtures/valid"), &mut paths);
+        common::mlp_files(&root.join("tests/fixtures/syntax"), &mut paths);
         paths.sort();
         let texts: Vec<String> = paths
             .iter()

@@ -6,7 +6,7 @@ use mlp::check::{self, Checked, Options};
 use mlp::diagnostics::Diagnostic;
 use mlp::resolve::{self, Loader, Resolved};
 use mlp::source::SourceMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn root() -> &'static Path {
@@ -137,4 +137,21 @@ pub fn tool_available(name: &str, version_arg: &str) -> bool {
         eprintln!("skipped: {name} is not installed");
     }
     found
+}
+
+/// Every `.mlp` file under `dir`, in path order, appended to `found`;
+/// unreadable folders are skipped.
+pub fn mlp_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            mlp_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "mlp") {
+            found.push(path);
+        }
+    }
 }
