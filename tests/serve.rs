@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{command, example_run, text, tool_available};
+use common::{command, example_run, text, tool_available, EXAMPLE_MODELS};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -620,21 +620,7 @@ fn schemathesis_finds_no_server_error_and_no_broken_promise() {
 /// writes for the same raw rows, bit for bit.
 #[test]
 fn every_example_s_models_serve_what_the_batch_path_computes() {
-    for (example, csv, null, models) in [
-        (
-            "diamonds",
-            "data/diamonds.csv",
-            "",
-            &["price_ridge", "price_ols"][..],
-        ),
-        (
-            "penguins",
-            "data/penguins.csv",
-            "NA",
-            &["species_tree", "species_nb", "body_clusters"][..],
-        ),
-        ("credit", "data/credit_data.csv", "", &["challenger"][..]),
-    ] {
+    for &(example, csv, null, models) in EXAMPLE_MODELS {
         let (dir, run) = example_run(example);
         let source = dir.join(csv);
         let head = dir.join("head.csv");
@@ -664,6 +650,16 @@ fn every_example_s_models_serve_what_the_batch_path_computes() {
                 match (http["prediction"].as_f64(), file["prediction"].as_f64()) {
                     (Some(a), Some(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{example} {model}"),
                     _ => assert_eq!(http["prediction"], file["prediction"], "{example} {model}"),
+                }
+                if let Some(probabilities) = http["probabilities"].as_object() {
+                    for (class, p) in probabilities {
+                        let column = file[format!("probability_{class}")].as_f64();
+                        assert_eq!(
+                            p.as_f64().map(f64::to_bits),
+                            column.map(f64::to_bits),
+                            "{example} {model} {class}"
+                        );
+                    }
                 }
             }
             assert!(server.terminate().success());

@@ -14,19 +14,38 @@
 //! `sample`, which curate training rows, pass every row; a row whose
 //! features end up missing or not finite is rejected on its own instead of
 //! failing the batch.
+//!
+//! A request of a few rows takes the row path ([`ops::rows`]): the same
+//! steps compiled once per model into a plan over plain values, because
+//! polars' planning costs a millisecond per request. Where that plan cannot
+//! promise polars' exact answer (a step or a value it does not compute),
+//! the rows go through polars; `tests/scoring.rs` holds the two paths equal
+//! bit for bit.
 
 use super::artifacts::{ModelArtifact, StepRecord};
 use super::cache::hash_bytes;
 use super::learn::features;
 use super::models::{ModelKind, Prediction, TrainedModel};
+use super::ops::rows::{Cell, RowStep, Unsupported};
 use super::ops::{self, FitState, StepCtx};
-use crate::check::types::{Column, Schema};
+use crate::check::types::{Column, ColumnType, Schema};
 use ndarray::Array2;
 use polars::prelude::*;
 use std::collections::BTreeSet;
 
 /// The column that carries each input row's index through the steps.
 const ROW: &str = "__mlp_row";
+
+/// Up to this many rows, a request takes the row path: past it, polars'
+/// planning costs less than its columnar work saves.
+pub const ROW_PATH_ROWS: usize = 256;
+
+/// The model's steps from its source compiled for the row path, and where
+/// its features are in the last step's row.
+struct RowPlan {
+    steps: Vec<RowStep>,
+    features: Vec<usize>,
+}
 
 /// Where scoring may start: at the model's source with raw rows, or at a
 /// later table of the chain (a split's part, the training table) with rows
@@ -52,6 +71,8 @@ pub struct Scorer {
     model: TrainedModel,
     steps: Vec<Step>,
     entries: Vec<Entry>,
+    /// `None` when a step of the chain has no row form.
+    rows: Option<RowPlan>,
 }
 
 /// What one batch gave: predictions for the rows in `kept` (input row
@@ -136,13 +157,62 @@ impl Scorer {
                 schema: last.record.output.clone(),
             });
         }
+        let rows = row_plan(&artifact, &steps);
         Ok(Scorer {
             hash: hash_bytes(bytes),
             artifact,
             model,
             steps,
             entries,
+            rows,
         })
+    }
+
+    /// The polars path on rows of the source's schema.
+    pub fn score_by_frame(&self, rows: &[Vec<Cell>]) -> Result<Scored, String> {
+        let entry = self.input();
+        self.score(&frame_of(&entry.schema, rows)?, entry)
+    }
+
+    /// The row path alone: `None` where it cannot give polars' answer.
+    pub fn score_by_rows(&self, rows: &[Vec<Cell>]) -> Option<Result<Scored, String>> {
+        let plan = self.rows.as_ref()?;
+        let width = self.input().schema.columns.len();
+        let mut seen = vec![false; rows.len()];
+        let mut reasons: Vec<Option<String>> = vec![None; rows.len()];
+        let mut kept = Vec::new();
+        let mut values = Vec::new();
+        for (i, input) in rows.iter().enumerate() {
+            if input.len() != width {
+                return None;
+            }
+            let row = match plan.run(input.clone()) {
+                Ok(Some(row)) => row,
+                Ok(None) => continue,
+                Err(Unsupported) => return None,
+            };
+            seen[i] = true;
+            let start = values.len();
+            for (feature, &at) in self.artifact.features.iter().zip(&plan.features) {
+                match row[at].as_f64() {
+                    Ok(Some(v)) if v.is_finite() => values.push(v),
+                    Ok(v) => {
+                        reasons[i] = Some(unusable(feature, v));
+                        values.truncate(start);
+                        break;
+                    }
+                    Err(Unsupported) => return None,
+                }
+            }
+            if reasons[i].is_none() {
+                kept.push(i);
+            }
+        }
+        let x = Array2::from_shape_vec((kept.len(), plan.features.len()), values);
+        Some(
+            x.map_err(|e| format!("scoring failed: {e}"))
+                .and_then(|x| self.finish(0, &seen, reasons, kept, x)),
+        )
     }
 
     pub fn classes(&self) -> &[String] {
@@ -210,16 +280,10 @@ impl Scorer {
         }
         let mut lazy = DataFrame::new(rows, selected).map_err(polars_error)?.lazy();
         let carry = [ROW.to_string()];
-        let mut filters = Vec::new();
         for step in &self.steps[entry.first_step..] {
             let record = &step.record;
-            match record.op.as_str() {
-                "dedupe" | "sample" => continue,
-                "filter" => filters.push(format!(
-                    "rejected by `filter{}` in transform `{}`",
-                    record.args, step.transform
-                )),
-                _ => {}
+            if matches!(record.op.as_str(), "dedupe" | "sample") {
+                continue;
             }
             let ctx = StepCtx {
                 op: &record.call,
@@ -250,10 +314,7 @@ impl Scorer {
             for (i, v) in values.f64().map_err(polars_error)?.iter().enumerate() {
                 if usable[i] && !v.is_some_and(f64::is_finite) {
                     usable[i] = false;
-                    reasons[index[i]] = Some(format!(
-                        "the feature `{feature}` is {} after the transforms",
-                        if v.is_none() { "missing" } else { "not finite" }
-                    ));
+                    reasons[index[i]] = Some(unusable(feature, v));
                 }
             }
         }
@@ -269,19 +330,43 @@ impl Scorer {
         for &i in &index {
             seen[i] = true;
         }
+        let x = features(&out, &self.artifact.features, false)?;
+        self.finish(entry.first_step, &seen, reasons, kept, x)
+    }
+
+    /// The predictions of the usable rows `kept` (features `x`, a row each),
+    /// and the reason for every other row: a filter removed it (`!seen`), or
+    /// `reasons` says why its features are unusable.
+    fn finish(
+        &self,
+        first_step: usize,
+        seen: &[bool],
+        mut reasons: Vec<Option<String>>,
+        kept: Vec<usize>,
+        x: Array2<f64>,
+    ) -> Result<Scored, String> {
+        let filters: Vec<String> = self.steps[first_step..]
+            .iter()
+            .filter(|s| s.record.op == "filter")
+            .map(|s| {
+                format!(
+                    "rejected by `filter{}` in transform `{}`",
+                    s.record.args, s.transform
+                )
+            })
+            .collect();
         let filtered = if filters.is_empty() {
             "rejected by the transforms".to_string()
         } else {
             filters.join("; or ")
         };
-        let rejected = (0..rows)
+        let rejected = (0..seen.len())
             .filter_map(|i| match (seen[i], reasons[i].take()) {
                 (false, _) => Some((i, filtered.clone())),
                 (true, Some(reason)) => Some((i, reason)),
                 (true, None) => None,
             })
             .collect();
-        let x = features(&out, &self.artifact.features, false)?;
         let (prediction, probabilities) = if x.nrows() == 0 {
             let empty = match self.model.algorithm().kind() {
                 ModelKind::Classifier => Prediction::Classes(Vec::new()),
@@ -305,4 +390,121 @@ impl Scorer {
             features: x,
         })
     }
+}
+
+impl RowPlan {
+    /// The row after every step, or `None` when a filter removes it.
+    fn run(&self, mut row: Vec<Cell>) -> Result<Option<Vec<Cell>>, Unsupported> {
+        for step in &self.steps {
+            match step.run(row)? {
+                Some(next) => row = next,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(row))
+    }
+}
+
+/// The row plan of the steps from the model's source, if each has one.
+fn row_plan(artifact: &ModelArtifact, steps: &[Step]) -> Option<RowPlan> {
+    let mut names: Vec<String> = artifact.input.schema.names().map(String::from).collect();
+    let mut compiled = Vec::with_capacity(steps.len());
+    for step in steps {
+        let record = &step.record;
+        let ctx = StepCtx {
+            op: &record.call,
+            input: &record.input,
+            output: &record.output,
+            params: &artifact.params,
+            carry: &[],
+        };
+        if !record.input.names().eq(names.iter().map(String::as_str)) {
+            return None;
+        }
+        let state = record.state.clone().unwrap_or(FitState::Unfitted);
+        compiled.push(RowStep::compile(&ctx, &state, &mut names)?);
+    }
+    let features = artifact
+        .features
+        .iter()
+        .map(|f| names.iter().position(|n| n == f))
+        .collect::<Option<_>>()?;
+    Some(RowPlan {
+        steps: compiled,
+        features,
+    })
+}
+
+/// Why a row's feature cannot be scored: `value` is its value after the
+/// transforms, null or not finite.
+fn unusable(feature: &str, value: Option<f64>) -> String {
+    format!(
+        "the feature `{feature}` is {} after the transforms",
+        if value.is_none() {
+            "missing"
+        } else {
+            "not finite"
+        }
+    )
+}
+
+/// Rows of cells as a table of the schema's polars types.
+fn frame_of(schema: &Schema, rows: &[Vec<Cell>]) -> Result<DataFrame, String> {
+    let mismatch = |c: &Column| format!("a value of column `{}` is not {}", c.name, c.ty.word());
+    let mut columns = Vec::with_capacity(schema.columns.len());
+    for (j, c) in schema.columns.iter().enumerate() {
+        let cells = rows.iter().map(|row| row.get(j).unwrap_or(&Cell::Null));
+        let name: PlSmallStr = (&*c.name).into();
+        let series = match &c.ty {
+            ColumnType::Int | ColumnType::Datetime => {
+                let values = cells
+                    .map(|cell| match cell {
+                        Cell::Null => Ok(None),
+                        Cell::Int(i) | Cell::Datetime(i) => Ok(Some(*i)),
+                        _ => Err(mismatch(c)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let series = Series::new(name, values);
+                if c.ty == ColumnType::Datetime {
+                    series
+                        .cast(&ops::dtype(&c.ty))
+                        .map_err(|e| format!("column `{}`: {e}", c.name))?
+                } else {
+                    series
+                }
+            }
+            ColumnType::Float => Series::new(
+                name,
+                cells
+                    .map(|cell| match cell {
+                        Cell::Null => Ok(None),
+                        Cell::Float(f) => Ok(Some(*f)),
+                        _ => Err(mismatch(c)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            ColumnType::Bool => Series::new(
+                name,
+                cells
+                    .map(|cell| match cell {
+                        Cell::Null => Ok(None),
+                        Cell::Bool(b) => Ok(Some(*b)),
+                        _ => Err(mismatch(c)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            ColumnType::Str | ColumnType::Enum(_) => Series::new(
+                name,
+                cells
+                    .map(|cell| match cell {
+                        Cell::Null => Ok(None),
+                        Cell::Str(s) => Ok(Some(&**s)),
+                        _ => Err(mismatch(c)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        columns.push(series.into_column());
+    }
+    DataFrame::new(rows.len(), columns).map_err(polars_error)
 }

@@ -4,7 +4,7 @@
 
 use crate::check::types::{Column, ColumnType, Schema};
 use crate::exec::data::{excerpt, typed_expr};
-use crate::exec::ops::dtype;
+use crate::exec::ops::rows::Cell;
 use polars::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -157,19 +157,27 @@ fn unknown_fields<'k>(
     }
 }
 
-/// The values as a table with the schema's polars types; a null is
-/// refused where `optional` says the column may not be left out.
-pub fn typed(columns: &Columns, optional: &dyn Fn(&Column) -> bool) -> Result<DataFrame, Errors> {
+/// The values as rows of cells of the schema's types (one per column, in
+/// the schema's order); a null is refused where `optional` says the column
+/// may not be left out.
+pub fn typed(
+    columns: &Columns,
+    optional: &dyn Fn(&Column) -> bool,
+) -> Result<Vec<Vec<Cell>>, Errors> {
     let mut errors = Errors::default();
-    let mut out = Vec::with_capacity(columns.values.len());
+    let mut rows: Vec<Vec<Cell>> = (0..columns.rows)
+        .map(|_| Vec::with_capacity(columns.values.len()))
+        .collect();
     for (column, values) in &columns.values {
-        out.push(typed_column(column, optional(column), values, &mut errors));
+        let cells = typed_column(column, optional(column), values, &mut errors);
+        for (row, cell) in rows.iter_mut().zip(cells) {
+            row.push(cell);
+        }
     }
     if errors.total > 0 {
         return Err(errors);
     }
-    DataFrame::new(columns.rows, out)
-        .map_err(|e| Errors::one(format!("cannot build the table: {e}")))
+    Ok(rows)
 }
 
 fn typed_column(
@@ -177,101 +185,64 @@ fn typed_column(
     null_ok: bool,
     values: &[&Value],
     errors: &mut Errors,
-) -> polars::prelude::Column {
-    let name: PlSmallStr = (&*column.name).into();
+) -> Vec<Cell> {
     let mut problems: Vec<(usize, String)> = Vec::new();
-    // A cell's value, or `None` for a null (a problem if not nullable).
-    let mut cells = |read: &dyn Fn(&Value) -> Result<(), String>| -> Vec<bool> {
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                if v.is_null() {
-                    if !null_ok {
-                        problems.push((
-                            i,
-                            format!(
-                                "null, but the column is `{}` (not nullable)",
-                                column.type_text()
-                            ),
-                        ));
-                    }
-                    return false;
-                }
-                match read(v) {
-                    Ok(()) => true,
-                    Err(message) => {
-                        problems.push((i, message));
-                        false
-                    }
-                }
-            })
-            .collect()
-    };
     let wrong =
         |value: &Value, what: &str| format!("`{}` is not {what}", excerpt(&value.to_string()));
-    let series = match &column.ty {
-        ColumnType::Int => {
-            let ok = cells(&|v| integer(v).map(|_| ()).ok_or_else(|| wrong(v, "an integer")));
-            let out: Vec<Option<i64>> = values
-                .iter()
-                .zip(&ok)
-                .map(|(v, ok)| ok.then(|| integer(v)).flatten())
-                .collect();
-            Series::new(name, out)
-        }
-        ColumnType::Float => {
-            let finite = |v: &Value| v.as_f64().filter(|f| f.is_finite());
-            let ok = cells(&|v| {
-                finite(v)
-                    .map(|_| ())
-                    .ok_or_else(|| wrong(v, "a finite number"))
-            });
-            let out: Vec<Option<f64>> = values
-                .iter()
-                .zip(&ok)
-                .map(|(v, ok)| ok.then(|| finite(v)).flatten())
-                .collect();
-            Series::new(name, out)
-        }
-        ColumnType::Bool => {
-            let ok = cells(&|v| {
-                v.as_bool()
-                    .map(|_| ())
-                    .ok_or_else(|| wrong(v, "true or false"))
-            });
-            let out: Vec<Option<bool>> = values
-                .iter()
-                .zip(&ok)
-                .map(|(v, ok)| ok.then(|| v.as_bool()).flatten())
-                .collect();
-            Series::new(name, out)
-        }
-        ColumnType::Str | ColumnType::Enum(_) | ColumnType::Datetime => {
-            let ok = cells(&|v| match (v.as_str(), &column.ty) {
-                (Some(s), ColumnType::Enum(variants)) if !variants.iter().any(|x| x == s) => {
-                    Err(format!("`{}` is not one of {}", excerpt(s), column.ty))
+    let read = |v: &Value| -> Result<Cell, String> {
+        match &column.ty {
+            ColumnType::Int => integer(v)
+                .map(Cell::Int)
+                .ok_or_else(|| wrong(v, "an integer")),
+            ColumnType::Float => v
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .map(Cell::Float)
+                .ok_or_else(|| wrong(v, "a finite number")),
+            ColumnType::Bool => v
+                .as_bool()
+                .map(Cell::Bool)
+                .ok_or_else(|| wrong(v, "true or false")),
+            ColumnType::Str | ColumnType::Enum(_) | ColumnType::Datetime => {
+                match (v.as_str(), &column.ty) {
+                    (Some(s), ColumnType::Enum(variants)) if !variants.iter().any(|x| x == s) => {
+                        Err(format!("`{}` is not one of {}", excerpt(s), column.ty))
+                    }
+                    (Some(s), _) => Ok(Cell::Str(s.into())),
+                    (None, _) => Err(wrong(v, "a string")),
                 }
-                (Some(_), _) => Ok(()),
-                (None, _) => Err(wrong(v, "a string")),
-            });
-            let out: Vec<Option<&str>> = values
-                .iter()
-                .zip(&ok)
-                .map(|(v, ok)| ok.then(|| v.as_str()).flatten())
-                .collect();
-            let text = Series::new(name, out);
-            if column.ty == ColumnType::Datetime {
-                datetimes(text, &mut problems)
-            } else {
-                text
             }
         }
     };
+    let mut cells: Vec<Cell> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            if v.is_null() {
+                if !null_ok {
+                    problems.push((
+                        i,
+                        format!(
+                            "null, but the column is `{}` (not nullable)",
+                            column.type_text()
+                        ),
+                    ));
+                }
+                return Cell::Null;
+            }
+            read(v).unwrap_or_else(|message| {
+                problems.push((i, message));
+                Cell::Null
+            })
+        })
+        .collect();
+    if column.ty == ColumnType::Datetime {
+        datetimes(&column.name, &mut cells, &mut problems);
+    }
     for (row, message) in problems {
         errors.push(Some(row), Some(&column.name), message);
     }
-    series.into_column()
+    cells
 }
 
 /// JSON Schema's integer: `3` and also `3.0`, within i64.
@@ -285,28 +256,39 @@ fn integer(value: &Value) -> Option<i64> {
 }
 
 /// Text to datetimes, read as a source reads them (`data::typed_expr`).
-fn datetimes(text: Series, problems: &mut Vec<(usize, String)>) -> Series {
-    let name = text.name().clone();
-    let target = dtype(&ColumnType::Datetime);
-    let parsed = DataFrame::new(text.len(), vec![text.clone().into_column()])
-        .and_then(|frame| {
-            frame
-                .lazy()
-                .select([typed_expr(&name, &ColumnType::Datetime, &DataType::String)])
-                .collect()
+fn datetimes(name: &str, cells: &mut [Cell], problems: &mut Vec<(usize, String)>) {
+    let text: Vec<Option<Box<str>>> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Str(s) => Some(s.clone()),
+            _ => None,
         })
-        .and_then(|frame| {
-            frame
-                .column(&name)
-                .map(|c| c.as_materialized_series().clone())
-        });
+        .collect();
+    let refs: Vec<Option<&str>> = text.iter().map(Option::as_deref).collect();
+    let column: PlSmallStr = name.into();
+    let parsed = DataFrame::new(
+        text.len(),
+        vec![Series::new(column.clone(), &refs).into_column()],
+    )
+    .and_then(|frame| {
+        frame
+            .lazy()
+            .select([
+                typed_expr(&column, &ColumnType::Datetime, &DataType::String).cast(DataType::Int64),
+            ])
+            .collect()
+    })
+    .and_then(|frame| frame.column(&column)?.i64().cloned());
     let Ok(parsed) = parsed else {
         problems.push((0, "the date-times cannot be read".into()));
-        return Series::full_null(name, text.len(), &target);
+        cells.fill(Cell::Null);
+        return;
     };
-    if let Ok(raw) = text.str() {
-        for (i, (before, after)) in raw.iter().zip(parsed.is_null().iter()).enumerate() {
-            if let (Some(before), Some(true)) = (before, after) {
+    let parsed: Vec<Option<i64>> = parsed.iter().collect();
+    for (i, (before, after)) in text.iter().zip(parsed).enumerate() {
+        cells[i] = match (before, after) {
+            (Some(_), Some(us)) => Cell::Datetime(us),
+            (Some(before), None) => {
                 problems.push((
                     i,
                     format!(
@@ -314,10 +296,11 @@ fn datetimes(text: Series, problems: &mut Vec<(usize, String)>) -> Series {
                         excerpt(before)
                     ),
                 ));
+                Cell::Null
             }
-        }
+            (None, _) => Cell::Null,
+        };
     }
-    parsed
 }
 
 #[cfg(test)]
@@ -397,7 +380,7 @@ mod tests {
             ];
             for result in results {
                 match result {
-                    Ok(frame) => prop_assert_eq!(frame.width(), schema.columns.len()),
+                    Ok(rows) => prop_assert!(rows.iter().all(|r| r.len() == schema.columns.len())),
                     Err(errors) => {
                         prop_assert!(errors.total >= errors.listed.len() && !errors.listed.is_empty());
                         prop_assert!(errors.listed.len() <= MAX_ERRORS);

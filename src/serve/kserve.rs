@@ -218,9 +218,9 @@ pub(super) async fn infer(
         }
     }
     let optional = |c: &crate::check::types::Column| app.scorer.optional(c);
-    let frame = match input::from_columns(&columns, schema, &optional).and_then(|c| {
+    let typed = match input::from_columns(&columns, schema, &optional).and_then(|c| {
         let rows = c.rows;
-        input::typed(&c, &optional).map(|frame| (rows, frame))
+        input::typed(&c, &optional).map(|typed| (rows, typed))
     }) {
         Ok(typed) => typed,
         Err(errors) => {
@@ -231,8 +231,8 @@ pub(super) async fn infer(
             )
         }
     };
-    let (rows, frame) = frame;
-    let scored = match score_rows(&app, frame).await {
+    let (rows, typed) = typed;
+    let scored = match score_rows(&app, typed).await {
         Ok(scored) => scored,
         Err(response) => return response,
     };

@@ -12,7 +12,8 @@ pub mod openapi;
 pub mod predict;
 
 use crate::exec::models::Prediction;
-use crate::exec::scoring::{Scored, Scorer};
+use crate::exec::ops::rows::Cell;
+use crate::exec::scoring::{Scored, Scorer, ROW_PATH_ROWS};
 use audit::AuditLog;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -172,25 +173,29 @@ fn json_body(
     Ok((body, value))
 }
 
-/// Scores a typed table on the blocking pool, within the timeout.
-async fn score_rows(app: &Arc<App>, frame: polars::prelude::DataFrame) -> Result<Scored, Response> {
-    let scoring = app.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        let entry = scoring.scorer.input();
-        scoring.scorer.score(&frame, entry)
-    });
-    match tokio::time::timeout(app.limits.timeout, task).await {
-        Err(_) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the prediction took longer than the server's timeout",
-        )),
-        Ok(Err(_)) => Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the prediction failed",
-        )),
-        Ok(Ok(Err(message))) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, message)),
-        Ok(Ok(Ok(scored))) => Ok(scored),
-    }
+/// Scores typed rows: a few rows by the row path right here (microseconds),
+/// anything else through polars on the blocking pool, within the timeout.
+async fn score_rows(app: &Arc<App>, rows: Vec<Vec<Cell>>) -> Result<Scored, Response> {
+    let few = rows.len() <= ROW_PATH_ROWS;
+    let scored = few.then(|| app.scorer.score_by_rows(&rows)).flatten();
+    let scored = match scored {
+        Some(scored) => scored,
+        None => {
+            let scoring = app.clone();
+            let task = tokio::task::spawn_blocking(move || scoring.scorer.score_by_frame(&rows));
+            match tokio::time::timeout(app.limits.timeout, task).await {
+                Err(_) => {
+                    return Err(error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the prediction took longer than the server's timeout",
+                    ))
+                }
+                Ok(Err(_)) => Err("the prediction failed".to_string()),
+                Ok(Ok(scored)) => scored,
+            }
+        }
+    };
+    scored.map_err(|message| error(StatusCode::INTERNAL_SERVER_ERROR, message))
 }
 
 /// Counts, drift and the audit line of a scored request.
@@ -327,8 +332,8 @@ async fn predict(
         }
     };
     let rows = columns.rows;
-    let frame = match input::typed(&columns, &optional) {
-        Ok(frame) => frame,
+    let typed = match input::typed(&columns, &optional) {
+        Ok(typed) => typed,
         Err(errors) => {
             return field_errors(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -337,7 +342,7 @@ async fn predict(
             )
         }
     };
-    let scored = match score_rows(&app, frame).await {
+    let scored = match score_rows(&app, typed).await {
         Ok(scored) => scored,
         Err(response) => return response,
     };

@@ -103,6 +103,29 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
     command().arg("run").arg(dir).args(args).output().unwrap()
 }
 
+/// Every example with its source's CSV file, that file's null token and
+/// every model it trains.
+pub const EXAMPLE_MODELS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "diamonds",
+        "data/diamonds.csv",
+        "",
+        &["price_ridge", "price_ols"],
+    ),
+    (
+        "penguins",
+        "data/penguins.csv",
+        "NA",
+        &["species_tree", "species_nb", "body_clusters"],
+    ),
+    (
+        "credit",
+        "data/credit_data.csv",
+        "",
+        &["scorer", "challenger"],
+    ),
+];
+
 /// A copy of `examples/NAME`, run into its `run-out/`: the copy and the run.
 pub fn example_run(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = project(&root().join("examples").join(name));

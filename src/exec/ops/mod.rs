@@ -11,6 +11,8 @@
 //! Everything stays lazy except `sample`, which needs the row count to draw
 //! an exact number of rows and so collects its input.
 
+pub mod rows;
+
 use super::split;
 use crate::check::types::{ColumnType, Schema, Value};
 use crate::syntax::ast::{self, BinaryOp, ExprKind, NumberValue, UnaryOp};
@@ -209,28 +211,21 @@ pub fn apply(
         }
         ("derive", _) => derive(ctx, input),
         ("cast", _) => cast(ctx, input),
-        ("impute", FitState::Impute { columns }) => {
-            let fills: Vec<Expr> = columns
-                .iter()
-                .map(|f| {
-                    Ok(col(f.column.as_str()).fill_null(scalar_lit(
-                        name,
-                        f,
-                        input_column(ctx, name, &f.column)?,
-                    )?))
-                })
-                .collect::<Result<_, OpError>>()?;
-            Ok(input.with_columns(fills))
+        ("impute", FitState::Impute { columns }) => impute(ctx, columns, input),
+        ("impute", FitState::Unfitted) if !is_fitted(ctx.op) => {
+            impute(ctx, &constant_fills(ctx)?, input)
         }
-        ("impute", FitState::Unfitted) if !is_fitted(ctx.op) => impute_constant(ctx, input),
         ("one_hot", FitState::OneHot { columns }) => one_hot(ctx, columns, input),
         ("standardize", FitState::Standardize { columns })
         | ("min_max", FitState::MinMax { columns }) => {
+            // A product with the inverse, written out: polars divides a
+            // column by a scalar that way, but a one-row column exactly,
+            // and a model must not score a row differently in a batch.
             let scaled: Vec<Expr> = columns
                 .iter()
                 .map(|s| {
                     ((col(s.column.as_str()).cast(DataType::Float64) - lit(s.offset))
-                        / lit(s.scale))
+                        * lit(1.0 / s.scale))
                     .alias(s.column.as_str())
                 })
                 .collect();
@@ -627,12 +622,13 @@ fn one_hot(ctx: &StepCtx, encodings: &[Encoding], input: LazyFrame) -> Result<La
     Ok(input.select(exprs))
 }
 
-/// A literal of the column's polars type.
-fn scalar_lit(
+/// The fill's value as the column's type holds it (an int fill of a float
+/// column is a float), or why it does not fit the column.
+fn fill_scalar(
     op: &str,
     fill: &Fill,
     column: &crate::check::types::Column,
-) -> Result<Expr, OpError> {
+) -> Result<Scalar, OpError> {
     let mismatch = || {
         OpError::new(
             op,
@@ -644,11 +640,11 @@ fn scalar_lit(
         )
     };
     Ok(match (&column.ty, &fill.value) {
-        (ColumnType::Int, Scalar::Int(i)) => lit(*i),
-        (ColumnType::Float, Scalar::Float(f)) => lit(*f),
-        (ColumnType::Float, Scalar::Int(i)) => lit(*i as f64),
-        (ColumnType::Bool, Scalar::Bool(b)) => lit(*b),
-        (ColumnType::Str, Scalar::Str(s)) => lit(s.as_str()),
+        (ColumnType::Int, Scalar::Int(i)) => Scalar::Int(*i),
+        (ColumnType::Float, Scalar::Float(f)) => Scalar::Float(*f),
+        (ColumnType::Float, Scalar::Int(i)) => Scalar::Float(*i as f64),
+        (ColumnType::Bool, Scalar::Bool(b)) => Scalar::Bool(*b),
+        (ColumnType::Str, Scalar::Str(s)) => Scalar::Str(s.clone()),
         (ColumnType::Enum(variants), Scalar::Str(s)) => {
             if !variants.contains(s) {
                 return Err(OpError::new(
@@ -656,16 +652,30 @@ fn scalar_lit(
                     format!("\"{s}\" is not a variant of column `{}`", fill.column),
                 ));
             }
-            lit(s.as_str())
+            Scalar::Str(s.clone())
         }
-        (ColumnType::Datetime, Scalar::Datetime(us)) => {
-            lit(*us).cast(DataType::Datetime(TimeUnit::Microseconds, None))
-        }
+        (ColumnType::Datetime, Scalar::Datetime(us)) => Scalar::Datetime(*us),
         _ => return Err(mismatch()),
     })
 }
 
-fn impute_constant(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
+/// A literal of the column's polars type.
+fn scalar_lit(
+    op: &str,
+    fill: &Fill,
+    column: &crate::check::types::Column,
+) -> Result<Expr, OpError> {
+    Ok(match fill_scalar(op, fill, column)? {
+        Scalar::Int(i) => lit(i),
+        Scalar::Float(f) => lit(f),
+        Scalar::Bool(b) => lit(b),
+        Scalar::Str(s) => lit(s),
+        Scalar::Datetime(us) => lit(us).cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+    })
+}
+
+/// The fills of `impute(cols, strategy = constant, value = v)`.
+fn constant_fills(ctx: &StepCtx) -> Result<Vec<Fill>, OpError> {
     let op = "impute";
     if strategy(ctx.op)? != "constant" {
         return Err(OpError::new(
@@ -698,13 +708,24 @@ fn impute_constant(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError
                 ))
             }
         };
-        let fill = Fill {
-            column: c.clone(),
+        fills.push(Fill {
+            column: c,
             value: scalar,
-        };
-        fills.push(col(c.as_str()).fill_null(scalar_lit(op, &fill, column)?));
+        });
     }
-    Ok(input.with_columns(fills))
+    Ok(fills)
+}
+
+/// Replaces the nulls of each fill's column with its value.
+fn impute(ctx: &StepCtx, fills: &[Fill], input: LazyFrame) -> Result<LazyFrame, OpError> {
+    let exprs: Vec<Expr> = fills
+        .iter()
+        .map(|f| {
+            let column = input_column(ctx, "impute", &f.column)?;
+            Ok(col(f.column.as_str()).fill_null(scalar_lit("impute", f, column)?))
+        })
+        .collect::<Result<_, OpError>>()?;
+    Ok(input.with_columns(exprs))
 }
 
 /// `rename(new = old, ...)`, one pair after the other as the checker reads them.
@@ -786,9 +807,23 @@ fn cast(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
     Ok(input.with_columns(exprs))
 }
 
+/// One column of a `clip`: its bounds as the column's type holds them.
+struct ClipBounds {
+    column: String,
+    ty: ColumnType,
+    lo: Option<Bound>,
+    hi: Option<Bound>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Bound {
+    Int(i64),
+    Float(f64),
+}
+
 /// `clip(cols, lo = a, hi = b)`. The type is kept: for an `int` column the
 /// bounds are the integers inside them (`ceil(lo)`, `floor(hi)`).
-fn clip(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
+fn clip_bounds(ctx: &StepCtx) -> Result<Vec<ClipBounds>, OpError> {
     let op = "clip";
     let lo = named(ctx.op, "lo")
         .map(|a| number(op, a, ctx.params))
@@ -801,10 +836,13 @@ fn clip(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
             return Err(OpError::new(op, format!("lo = {lo} is above hi = {hi}")));
         }
     }
-    let mut exprs = Vec::new();
+    if lo.is_none() && hi.is_none() {
+        return Err(OpError::new(op, "needs `lo`, `hi` or both"));
+    }
+    let mut columns = Vec::new();
     for c in column_args(ctx, op)? {
-        let ty = &input_column(ctx, op, &c)?.ty;
-        let bound = |v: f64, round: fn(f64) -> f64| -> Result<Expr, OpError> {
+        let ty = input_column(ctx, op, &c)?.ty.clone();
+        let bound = |v: f64, round: fn(f64) -> f64| -> Result<Bound, OpError> {
             match ty {
                 ColumnType::Int => {
                     let r = round(v);
@@ -814,15 +852,15 @@ fn clip(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
                             format!("bound {v} is out of range for the int column `{c}`"),
                         ))
                     } else {
-                        Ok(lit(r as i64))
+                        Ok(Bound::Int(r as i64))
                     }
                 }
-                _ => Ok(lit(v)),
+                _ => Ok(Bound::Float(v)),
             }
         };
-        let lo_e = lo.map(|v| bound(v, f64::ceil)).transpose()?;
-        let hi_e = hi.map(|v| bound(v, f64::floor)).transpose()?;
-        if let (ColumnType::Int, Some(l), Some(h)) = (ty, lo, hi) {
+        let lo_bound = lo.map(|v| bound(v, f64::ceil)).transpose()?;
+        let hi_bound = hi.map(|v| bound(v, f64::floor)).transpose()?;
+        if let (ColumnType::Int, Some(l), Some(h)) = (&ty, lo, hi) {
             if l.ceil() > h.floor() {
                 return Err(OpError::new(
                     op,
@@ -830,21 +868,37 @@ fn clip(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
                 ));
             }
         }
-        let x = col(c.as_str());
-        let e = match (lo_e, hi_e) {
-            (Some(l), Some(h)) => x.clip(l, h),
-            (Some(l), None) => x.clip_min(l),
-            (None, Some(h)) => x.clip_max(h),
-            (None, None) => return Err(OpError::new(op, "needs `lo`, `hi` or both")),
+        columns.push(ClipBounds {
+            column: c,
+            ty,
+            lo: lo_bound,
+            hi: hi_bound,
+        });
+    }
+    Ok(columns)
+}
+
+fn clip(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
+    let bound = |b: Bound| match b {
+        Bound::Int(i) => lit(i),
+        Bound::Float(f) => lit(f),
+    };
+    let mut exprs = Vec::new();
+    for c in clip_bounds(ctx)? {
+        let x = col(c.column.as_str());
+        let e = match (c.lo, c.hi) {
+            (Some(l), Some(h)) => x.clip(bound(l), bound(h)),
+            (Some(l), None) => x.clip_min(bound(l)),
+            (None, Some(h)) => x.clip_max(bound(h)),
+            (None, None) => return Err(OpError::new("clip", "needs `lo`, `hi` or both")),
         };
-        exprs.push(e.cast(dtype(ty)).alias(c.as_str()));
+        exprs.push(e.cast(dtype(&c.ty)).alias(c.column.as_str()));
     }
     Ok(input.with_columns(exprs))
 }
 
-/// `bucketize(cols, bounds = [...])`: the number of bounds at or below the
-/// value, so `[25, 40]` gives 0 below 25, 1 for 25 ≤ x < 40, 2 from 40.
-fn bucketize(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
+/// The `bounds = [...]` of a `bucketize`: a non-empty increasing list.
+fn bucket_bounds(ctx: &StepCtx) -> Result<Vec<f64>, OpError> {
     let op = "bucketize";
     let Some(ExprKind::List(items)) = named(ctx.op, "bounds").map(|a| &a.value.kind) else {
         return Err(OpError::new(op, "needs `bounds = [...]`"));
@@ -863,8 +917,15 @@ fn bucketize(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
             "bounds must be a non-empty increasing list",
         ));
     }
+    Ok(bounds)
+}
+
+/// `bucketize(cols, bounds = [...])`: the number of bounds at or below the
+/// value, so `[25, 40]` gives 0 below 25, 1 for 25 ≤ x < 40, 2 from 40.
+fn bucketize(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
+    let bounds = bucket_bounds(ctx)?;
     let mut exprs = Vec::new();
-    for c in column_args(ctx, op)? {
+    for c in column_args(ctx, "bucketize")? {
         let x = col(c.as_str()).cast(DataType::Float64);
         let index = bounds
             .iter()
@@ -948,6 +1009,28 @@ fn sample(ctx: &StepCtx, input: LazyFrame) -> Result<LazyFrame, OpError> {
     split::sample_rows(&frame, count, seed).map(DataFrame::lazy)
 }
 
+/// The number an expression is when it is a literal or a numeric param
+/// (a name that is not a column of `schema`).
+fn literal_number(
+    expr: &ast::Expr,
+    schema: &Schema,
+    params: &BTreeMap<String, Value>,
+) -> Option<f64> {
+    match &expr.kind {
+        ExprKind::Paren(inner) => literal_number(inner, schema, params),
+        ExprKind::Number(n) if n.unit.is_none() => Some(match n.value {
+            NumberValue::Int(i) => i as f64,
+            NumberValue::Float(f) => f,
+        }),
+        ExprKind::Name(id) if schema.get(&id.name).is_none() => match params.get(&id.name)? {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Lowers row expressions (`filter`, `derive`) to polars, typed as the
 /// checker types them.
 struct Scope<'a> {
@@ -1027,9 +1110,15 @@ impl Scope<'_> {
             BinaryOp::Add => l + r()?,
             BinaryOp::Sub => l - r()?,
             BinaryOp::Mul => l * r()?,
-            BinaryOp::Div => l
-                .cast(DataType::Float64)
-                .true_div(r()?.cast(DataType::Float64)),
+            // By a literal, a product with its inverse, as polars computes
+            // it for a column of many rows (and exactly for one row): the
+            // same answer whatever the batch.
+            BinaryOp::Div => match literal_number(rhs, self.schema, self.params) {
+                Some(divisor) => l.cast(DataType::Float64) * lit(1.0 / divisor),
+                None => l
+                    .cast(DataType::Float64)
+                    .true_div(r()?.cast(DataType::Float64)),
+            },
             BinaryOp::Rem => l % r()?,
         })
     }
