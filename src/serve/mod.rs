@@ -219,12 +219,6 @@ fn record(app: &App, id: &str, body: &[u8], rows: usize, scored: &Scored, answer
     }
     if let Ok(mut drift) = app.drift.lock() {
         drift.observe(scored.features.view());
-        for feature in drift.current() {
-            metrics::gauge!("mlp_feature_drift_psi", "feature" => feature.feature.clone())
-                .set(feature.psi);
-            metrics::gauge!("mlp_feature_drift_ks", "feature" => feature.feature).set(feature.ks);
-        }
-        metrics::gauge!("mlp_drift_window_rows").set(drift.rows() as f64);
     }
     if let Some(audit) = &app.audit {
         let entry = audit::Entry {
@@ -375,7 +369,17 @@ async fn openapi(State(app): State<Arc<App>>) -> Json<Value> {
     Json(app.openapi.clone())
 }
 
+/// The drift gauges are computed here, when they are read, rather than on
+/// every request: a window's statistics cost more than a scored row.
 async fn prometheus(State(app): State<Arc<App>>) -> Response {
+    if let Ok(drift) = app.drift.lock() {
+        for feature in drift.current() {
+            metrics::gauge!("mlp_feature_drift_psi", "feature" => feature.feature.clone())
+                .set(feature.psi);
+            metrics::gauge!("mlp_feature_drift_ks", "feature" => feature.feature).set(feature.ks);
+        }
+        metrics::gauge!("mlp_drift_window_rows").set(drift.rows() as f64);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
