@@ -43,6 +43,8 @@ fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
     assert_eq!(caps["documentFormattingProvider"], true);
     assert_eq!(caps["documentSymbolProvider"], true);
     assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["referencesProvider"], true);
+    assert_eq!(caps["renameProvider"]["prepareProvider"], true, "{caps}");
     assert!(
         caps["completionProvider"]["triggerCharacters"].is_array(),
         "{caps}"
@@ -300,18 +302,34 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
                 json!([{"range": {"start": at, "end": end}, "text": insert}]),
             );
         }
+        // The requests below read the analysis of the last edit.
+        client.diagnostics(&u, 1 + edits);
+        let lines_now = lines.len() as u64;
         for method in [
             "textDocument/hover",
             "textDocument/documentSymbol",
             "textDocument/formatting",
+            "textDocument/definition",
+            "textDocument/references",
+            "textDocument/prepareRename",
+            "textDocument/rename",
         ] {
+            let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
                 method,
-                json!({"textDocument": {"uri": u}, "position": {"line": 1, "character": 3}, "options": {"tabSize": 2, "insertSpaces": true}}),
+                json!({
+                    "textDocument": {"uri": u},
+                    "position": position,
+                    "options": {"tabSize": 2, "insertSpaces": true},
+                    "context": {"includeDeclaration": true, "diagnostics": []},
+                    "newName": "renamed",
+                }),
             );
+            // A rename may be refused with a message; nothing else may fail.
+            let refused = method == "textDocument/rename" && r["error"]["code"] == -32803;
             assert!(
-                r.get("error").is_none(),
-                "{method} on {}: {r}",
+                r.get("error").is_none() || refused,
+                "{method} at {position} on {}: {r}",
                 file.display()
             );
         }
@@ -321,6 +339,16 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
     assert!(client.alive());
     let _ = uri(&root());
     assert_eq!(client.shutdown(), Some(0));
+}
+
+/// The line and UTF-16 column of the first `needle` of `text`, plus `shift`.
+fn position_of(text: &str, needle: &str, shift: usize) -> Value {
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i, c + shift)))
+        .unwrap_or_else(|| panic!("`{needle}` is in the file"));
+    json!({"line": line, "character": col})
 }
 
 /// The answer to a `method` request at the first `needle` of `text`, plus
@@ -333,15 +361,24 @@ fn answer_at(
     needle: &str,
     shift: usize,
 ) -> Value {
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find(needle).map(|c| (i, c + shift)))
-        .unwrap_or_else(|| panic!("`{needle}` is in the file"));
-    client.request(
-        method,
-        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
-    )
+    answer_with(client, method, u, text, (needle, shift), json!({}))
+}
+
+/// [`answer_at`] with more parameters (`context`, `newName`...).
+fn answer_with(
+    client: &mut Client,
+    method: &str,
+    u: &str,
+    text: &str,
+    (needle, shift): (&str, usize),
+    more: Value,
+) -> Value {
+    let mut params =
+        json!({"textDocument": {"uri": u}, "position": position_of(text, needle, shift)});
+    for (k, v) in more.as_object().cloned().unwrap_or_default() {
+        params[k] = v;
+    }
+    client.request(method, params)
 }
 
 /// The labels of the completion items at `needle` plus `shift`.
@@ -428,4 +465,234 @@ fn definition_of_a_block_reference_is_its_declaration() {
         json!({"start": {"line": declared, "character": 10}, "end": {"line": declared, "character": 18}}),
         "{answer}"
     );
+}
+
+/// Opens the two-module fixture of `tests/fixtures/lsp`: (text, URI) of
+/// `main.mlp`, then of the module it imports, `tables.mlp`.
+fn open_project(client: &mut Client) -> ((String, String), (String, String)) {
+    let dir = root().join("tests/fixtures/lsp");
+    let mut open = |name: &str| {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).expect("the fixture is readable");
+        let u = client.open(&path, &text);
+        (text, u)
+    };
+    let main = open("main.mlp");
+    let tables = open("tables.mlp");
+    client.diagnostics(&main.1, 1);
+    client.diagnostics(&tables.1, 1);
+    (main, tables)
+}
+
+/// The (uri, line, character) of each location, sorted.
+fn places(answer: &Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = answer["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of locations: {answer}"))
+        .iter()
+        .map(|l| {
+            let start = &l["range"]["start"];
+            let uri = l["uri"].as_str().unwrap_or_default().to_string();
+            (
+                uri,
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Where `needle` (plus `shift`) is in `text`, as a place of [`places`].
+fn place(u: &str, text: &str, needle: &str, shift: usize) -> (String, u64, u64) {
+    let p = position_of(text, needle, shift);
+    (
+        u.to_string(),
+        p["line"].as_u64().unwrap(),
+        p["character"].as_u64().unwrap(),
+    )
+}
+
+/// The places of the references at `needle` plus `shift` in the document `(text, uri)`.
+fn references_at(
+    client: &mut Client,
+    (text, u): &(String, String),
+    at: (&str, usize),
+    declaration: bool,
+) -> Vec<(String, u64, u64)> {
+    let context = json!({"context": {"includeDeclaration": declaration}});
+    let r = answer_with(client, "textDocument/references", u, text, at, context);
+    places(&r)
+}
+
+/// The places of `needles` (with their shifts) in the document `(text, uri)`, sorted.
+fn places_of(documents: &[(&(String, String), &str, usize)]) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<_> = documents
+        .iter()
+        .map(|((text, u), needle, shift)| place(u, text, needle, *shift))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn references_of_a_block_cover_the_document_and_its_open_modules() {
+    let mut client = start();
+    let (main, tables) = open_project(&mut client);
+    // `clean`, named from main.mlp, is declared in the imported module.
+    let used = (&main, "tables.clean", 7);
+    assert_eq!(
+        references_at(&mut client, &main, ("tables.clean", 8), true),
+        places_of(&[used, (&tables, "transform clean", 10)])
+    );
+    assert_eq!(
+        references_at(&mut client, &main, ("tables.clean", 8), false),
+        places_of(&[used])
+    );
+    // Asked from the module, the importer open beside it is searched too.
+    assert_eq!(
+        references_at(&mut client, &tables, ("transform clean", 11), false),
+        places_of(&[used])
+    );
+    // A split named with its parts, and a param read in a step.
+    assert_eq!(
+        references_at(&mut client, &main, ("split holdout", 7), true),
+        places_of(&[
+            (&main, "split holdout", 6),
+            (&main, "holdout.train", 0),
+            (&main, "holdout.test", 0)
+        ])
+    );
+    assert_eq!(
+        references_at(&mut client, &main, ("> threshold", 3), true),
+        places_of(&[(&main, "param threshold", 6), (&main, "> threshold", 2)])
+    );
+    // In the credit example: a model named by an evaluate, policy rules and a deployment.
+    let credit = open_credit(&mut client);
+    client.diagnostics(&credit.1, 1);
+    let text = &credit.0;
+    let lines: Vec<u64> = references_at(&mut client, &credit, ("model scorer", 7), true)
+        .iter()
+        .map(|p| p.1)
+        .collect();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u64;
+    for needle in [
+        "model scorer",
+        "evaluate scorer on",
+        "require scorer.accuracy",
+        "require scorer.roc_auc",
+        "deny pii in scorer.features",
+        "model = scorer",
+    ] {
+        assert!(lines.contains(&line_of(needle)), "{needle}: {lines:?}");
+    }
+    // A column is not a block: no references.
+    assert!(references_at(&mut client, &credit, ("target = Status", 9), true).is_empty());
+}
+
+/// `text` with the edits of `edits` (ASCII text: columns are bytes).
+fn apply_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let new = e["newText"].as_str().unwrap().to_string();
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                new,
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
+}
+
+#[test]
+fn rename_of_a_block_edits_every_reference_and_refuses_bad_names() {
+    let mut client = start();
+    let ((main, mu), (tables, tu)) = open_project(&mut client);
+    let prepared = answer_at(
+        &mut client,
+        "textDocument/prepareRename",
+        &mu,
+        &main,
+        "holdout.test",
+        2,
+    );
+    let at = position_of(&main, "holdout.test", 0);
+    assert_eq!(prepared["result"]["start"], at, "{prepared}");
+    let nothing = answer_at(
+        &mut client,
+        "textDocument/prepareRename",
+        &mu,
+        &main,
+        "metrics",
+        2,
+    );
+    assert_eq!(nothing["result"], Value::Null, "{nothing}");
+
+    let rename = |client: &mut Client, needle: (&str, usize), name: &str| {
+        answer_with(
+            client,
+            "textDocument/rename",
+            &mu,
+            &main,
+            needle,
+            json!({"newName": name}),
+        )
+    };
+    let r = rename(&mut client, ("split holdout", 7), "parts");
+    let edits = r["result"]["changes"][mu.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(edits.len(), 3, "{r}");
+    let renamed = apply_edits(&main, &edits);
+    assert!(renamed.contains("split parts = ready") && renamed.contains("parts.test"));
+    client.change(&mu, 2, json!([{"text": renamed}]));
+    assert!(errors(&client.diagnostics(&mu, 2)).is_empty(), "{renamed}");
+    client.change(&mu, 3, json!([{"text": main}]));
+    client.diagnostics(&mu, 3);
+
+    // A block of the module: its declaration and the importer's reference.
+    let r = rename(&mut client, ("tables.clean", 8), "tidy");
+    let in_main = r["result"]["changes"][mu.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let in_tables = r["result"]["changes"][tu.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        apply_edits(&main, &in_main).contains("= tables.tidy"),
+        "{r}"
+    );
+    assert!(
+        apply_edits(&tables, &in_tables).contains("transform tidy = loans"),
+        "{r}"
+    );
+
+    for (bad, why) in [
+        ("2fast", "not a valid name"),
+        ("a-b", "not a valid name"),
+        ("and", "not a valid name"),
+        ("scorer", "already names"),
+        ("tables", "already names"),
+    ] {
+        let r = rename(&mut client, ("split holdout", 7), bad);
+        let message = r["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{bad}: {r}");
+    }
+    assert!(client.alive());
 }

@@ -3,6 +3,7 @@
 //! the other open documents served before the disk.
 
 use super::documents::{uri_of, LineIndex};
+use super::index::{occurrences, Occurrence};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::driver::{Access, Compilation};
 use crate::source::FileId;
@@ -18,6 +19,8 @@ pub struct Analysis {
     /// The lines of `text`, built once for every request that reads it.
     pub index: LineIndex,
     pub compilation: Option<Compilation>,
+    /// Every name of the compilation and what it refers to, built once.
+    pub occurrences: Vec<Occurrence>,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
 }
@@ -48,6 +51,7 @@ pub fn analyse(
             text: text.to_string(),
             index: LineIndex::new(text),
             compilation: None,
+            occurrences: Vec::new(),
             diagnostics: Vec::new(),
         };
     };
@@ -73,6 +77,7 @@ pub fn analyse(
         version,
         text: text.to_string(),
         index: LineIndex::new(text),
+        occurrences: occurrences(&compilation),
         compilation: Some(compilation),
         diagnostics,
     }

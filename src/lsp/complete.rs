@@ -1,9 +1,8 @@
-//! Completion and go-to-definition, from the latest analysis: what is in
+//! Completion, from the latest analysis: what is in
 //! scope at the cursor is what the checker computed (schemas at each step,
 //! the catalogue), never a second reading of the language.
 
 use super::analysis::Analysis;
-use super::documents::LineIndex;
 use crate::check::types::Schema;
 use crate::check::{catalog, BlockInfo, Program};
 use lsp_types as lsp;
@@ -169,22 +168,4 @@ pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::Comp
         }
         _ => Vec::new(),
     }
-}
-
-/// Go to the block a name refers to: its name in its declaration.
-pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Location> {
-    let text = &analysis.text;
-    let offset = analysis.index.offset(text, position);
-    let (start, end) = super::features::word_at(text, offset)?;
-    let compilation = analysis.compilation.as_ref()?;
-    let block = compilation.program.by_name(&text[start..end])?;
-    let span = compilation
-        .resolved
-        .item(block.id)
-        .name()
-        .map_or(block.span, |n| n.span);
-    let source = compilation.sources.get(block.file);
-    let uri = super::documents::uri_of(&source.path)?;
-    let range = LineIndex::new(&source.text).range(&source.text, span);
-    Some(lsp::Location { uri, range })
 }

@@ -11,6 +11,8 @@ pub mod analysis;
 pub mod complete;
 pub mod documents;
 pub mod features;
+pub mod index;
+pub mod references;
 
 use analysis::Analysis;
 use crossbeam_channel::{select, unbounded, Receiver, Sender};
@@ -57,6 +59,11 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             ..Default::default()
         }),
         definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         ..Default::default()
     }
 }
@@ -294,8 +301,38 @@ impl Server {
                 serde_json::to_value(complete::completion(a?, pos)).ok()
             }),
             "textDocument/definition" => self.with_position(&req.params, |a, _, pos| {
-                serde_json::to_value(complete::definition(a?, pos)).ok()
+                serde_json::to_value(references::definition(a?, pos)).ok()
             }),
+            "textDocument/references" => {
+                let declaration = req.params["context"]["includeDeclaration"] == true;
+                self.with_position(&req.params, |a, _, pos| {
+                    let others = self.others(a?);
+                    serde_json::to_value(references::references(a?, &others, pos, declaration)).ok()
+                })
+            }
+            "textDocument/prepareRename" => self.with_position(&req.params, |a, _, pos| {
+                serde_json::to_value(references::prepare_rename(a?, pos)).ok()
+            }),
+            "textDocument/rename" => {
+                let new_name = req.params["newName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let renamed = self.with_position(&req.params, |a, _, pos| {
+                    let others = self.others(a?);
+                    Some(
+                        references::rename(a?, &others, pos, &new_name)
+                            .and_then(|edit| serde_json::to_value(edit).map_err(|e| e.to_string())),
+                    )
+                });
+                return match renamed {
+                    Some(Err(message)) => {
+                        Response::new_err(id, ErrorCode::RequestFailed as i32, message)
+                    }
+                    Some(Ok(edit)) => Response::new_ok(id, edit),
+                    None => Response::new_ok(id, Value::Null),
+                };
+            }
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()
             }),
@@ -313,6 +350,16 @@ impl Server {
         Response::new_ok(id, result.unwrap_or(Value::Null))
     }
 
+    /// The analyses of the open documents other than `this`: where the
+    /// references of a module's blocks in its importers are.
+    fn others(&self, this: &Analysis) -> Vec<&Analysis> {
+        self.analyses
+            .values()
+            .map(|a| &**a)
+            .filter(|a| !std::ptr::eq(*a, this))
+            .collect()
+    }
+
     fn doc_of(&self, params: &Value) -> Option<(Option<&Analysis>, &Document)> {
         let uri = params.get("textDocument")?.get("uri")?.as_str()?;
         let doc = self.docs.get(uri)?;
@@ -328,11 +375,11 @@ impl Server {
         f(analysis, doc)
     }
 
-    fn with_position(
+    fn with_position<T>(
         &self,
         params: &Value,
-        f: impl FnOnce(Option<&Analysis>, &Document, lsp::Position) -> Option<Value>,
-    ) -> Option<Value> {
+        f: impl FnOnce(Option<&Analysis>, &Document, lsp::Position) -> Option<T>,
+    ) -> Option<T> {
         let position: lsp::Position =
             serde_json::from_value(params.get("position")?.clone()).ok()?;
         let (analysis, doc) = self.doc_of(params)?;
