@@ -696,3 +696,68 @@ fn rename_of_a_block_edits_every_reference_and_refuses_bad_names() {
     }
     assert!(client.alive());
 }
+
+/// The place of the definition at `at` in the document `(text, uri)`, if any.
+fn definition_at(
+    client: &mut Client,
+    (text, u): &(String, String),
+    at: (&str, usize),
+) -> Option<(String, u64, u64)> {
+    let r = answer_with(client, "textDocument/definition", u, text, at, json!({}));
+    if r["result"].is_null() {
+        return None;
+    }
+    Some(places(&json!({"result": [r["result"]]})).remove(0))
+}
+
+#[test]
+fn definition_of_params_and_columns_follows_the_checked_schemas() {
+    let mut client = start();
+    let credit = open_credit(&mut client);
+    client.diagnostics(&credit.1, 1);
+    let at = |doc: &(String, String), needle, shift| Some(place(&doc.1, &doc.0, needle, shift));
+    // A param read by a field.
+    assert_eq!(
+        definition_at(&mut client, &credit, ("seed = seed", 8)),
+        at(&credit, "param seed", 6)
+    );
+    // Columns of a step, of a model's target and of its features: their source's schema.
+    let income = at(&credit, "Income:    float?", 0);
+    assert_eq!(
+        definition_at(&mut client, &credit, ("impute(Income", 8)),
+        income
+    );
+    let status = at(&credit, "Status:    enum", 0);
+    assert_eq!(
+        definition_at(&mut client, &credit, ("target = Status", 10)),
+        status
+    );
+    assert_eq!(
+        definition_at(&mut client, &credit, ("all_except(Status", 12)),
+        status
+    );
+    // A derived column: the `derive` step that made it, two blocks upstream.
+    assert_eq!(
+        definition_at(&mut client, &credit, ("      loan_to_value,", 7)),
+        at(&credit, "derive(loan_to_value", 7)
+    );
+    // A block of the standard library has no file to go to.
+    assert_eq!(
+        definition_at(&mut client, &credit, ("baseline.production", 10)),
+        None
+    );
+    // Across modules: a derive in the imported module, a one_hot column in this one.
+    let (main, tables) = open_project(&mut client);
+    assert_eq!(
+        definition_at(&mut client, &main, ("[income_k", 2)),
+        at(&tables, "income_k =", 0)
+    );
+    assert_eq!(
+        definition_at(&mut client, &main, ("home_own]", 1)),
+        at(&main, "one_hot(home)", 0)
+    );
+    assert_eq!(
+        definition_at(&mut client, &main, ("one_hot(home)", 9)),
+        at(&tables, "home:", 0)
+    );
+}
