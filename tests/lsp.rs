@@ -45,6 +45,10 @@ fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
     assert_eq!(caps["definitionProvider"], true);
     assert_eq!(caps["referencesProvider"], true);
     assert_eq!(caps["renameProvider"]["prepareProvider"], true, "{caps}");
+    assert_eq!(
+        caps["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix"])
+    );
     assert!(
         caps["completionProvider"]["triggerCharacters"].is_array(),
         "{caps}"
@@ -313,6 +317,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
             "textDocument/references",
             "textDocument/prepareRename",
             "textDocument/rename",
+            "textDocument/codeAction",
         ] {
             let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
@@ -320,6 +325,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
                 json!({
                     "textDocument": {"uri": u},
                     "position": position,
+                    "range": {"start": {"line": 0, "character": 0}, "end": position},
                     "options": {"tabSize": 2, "insertSpaces": true},
                     "context": {"includeDeclaration": true, "diagnostics": []},
                     "newName": "renamed",
@@ -760,4 +766,92 @@ fn definition_of_params_and_columns_follows_the_checked_schemas() {
         definition_at(&mut client, &main, ("one_hot(home)", 9)),
         at(&tables, "home:", 0)
     );
+}
+
+/// Opens `text` as `path`, applies the first quick fix offered for its
+/// diagnostic `code`, and returns the fixed text and the codes of the
+/// checker left (lint findings aside).
+fn apply_fix(client: &mut Client, path: &Path, text: &str, code: &str) -> (String, Vec<String>) {
+    let u = client.open(path, text);
+    let diagnostics = client.diagnostics(&u, 1);
+    let d = diagnostics
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("{code}: {diagnostics:?}"))
+        .clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let action = actions["result"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["diagnostics"][0]["code"] == code))
+        .unwrap_or_else(|| panic!("a fix of {code}: {actions}"));
+    assert_eq!(action["kind"], "quickfix", "{action}");
+    let edits = action["edit"]["changes"][u.as_str()].as_array().unwrap();
+    let fixed = apply_edits(text, edits);
+    client.change(&u, 2, json!([{"text": fixed}]));
+    let after = client.diagnostics(&u, 2);
+    let left: Vec<String> = codes(&after)
+        .into_iter()
+        .filter(|c| !c.starts_with("GOV"))
+        .collect();
+    client.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+    (fixed, left)
+}
+
+#[test]
+fn quick_fixes_correct_names_add_missing_fields_and_one_hot_enum_features() {
+    let mut client = start();
+    let fixture = |name: &str| {
+        let path = root().join("tests/fixtures/errors").join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    };
+    // "did you mean": the name the checker suggested, in place of the
+    // misspelled one; a missing required field, with a placeholder.
+    for (name, code, want) in [
+        (
+            "MLP2007-unknown-operation.mlp",
+            "MLP2007",
+            "| standardize(x)",
+        ),
+        (
+            "MLP1001-unknown-name.mlp",
+            "MLP1001",
+            "data = holdout.train",
+        ),
+        (
+            "MLP2002-missing-field.mlp",
+            "MLP2002",
+            "loans: csv {\n  path = \"\"\n",
+        ),
+    ] {
+        let (path, text) = fixture(name);
+        let (fixed, left) = apply_fix(&mut client, &path, &text, code);
+        assert!(fixed.contains(want), "{fixed}");
+        assert!(left.is_empty(), "{fixed}: {left:?}");
+    }
+    // An enum feature read straight from its source: a transform encodes it,
+    // the split reads the transform, and the features name the columns made.
+    let (path, text) = fixture("MLP2010-enum-feature.mlp");
+    let (fixed, left) = apply_fix(&mut client, &path, &text, "MLP2010");
+    assert!(
+        fixed.contains("transform s_encoded = s\n  | one_hot(home)"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("split h = s_encoded"), "{fixed}");
+    assert!(fixed.contains("[age, home_own, home_rent]"), "{fixed}");
+    assert!(left.is_empty(), "{fixed}: {left:?}");
+    // Through a transform: the step is added at its end.
+    let text = "source s: csv { path = \"s.csv\", schema { home: enum(\"own\", \"rent\"), age: int, bad: bool } }\n\
+                transform t = s\n  | filter(age > 0)\n\
+                split h = t { train = 0.8, test = 0.2 }\n\
+                model m: logistic_regression {\n  data = h.train\n  target = bad\n  features = all_except(bad)\n}\n";
+    let (fixed, left) = apply_fix(&mut client, &path, text, "MLP2010");
+    assert!(
+        fixed.contains("| filter(age > 0)\n  | one_hot(home)\n"),
+        "{fixed}"
+    );
+    assert!(left.is_empty(), "{fixed}: {left:?}");
 }

@@ -2,6 +2,7 @@
 //! the same parser, resolver and checker) plus lint, on the editor's text, with
 //! the other open documents served before the disk.
 
+use super::actions::{fixes, Fix};
 use super::documents::{uri_of, LineIndex};
 use super::index::{occurrences, Occurrence};
 use crate::diagnostics::{Diagnostic, Severity};
@@ -23,6 +24,8 @@ pub struct Analysis {
     pub occurrences: Vec<Occurrence>,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
+    /// The quick fixes of those diagnostics.
+    pub fixes: Vec<Fix>,
 }
 
 /// Analyses `text` as the entry file `path`, reading only inside `root`.
@@ -53,6 +56,7 @@ pub fn analyse(
             compilation: None,
             occurrences: Vec::new(),
             diagnostics: Vec::new(),
+            fixes: Vec::new(),
         };
     };
     let all: Vec<Diagnostic> = if compilation.has_errors() {
@@ -72,20 +76,29 @@ pub fn analyse(
             .map(|f| f.diagnostic)
             .collect()
     };
-    let diagnostics = to_lsp(&compilation, &all, FileId(0));
+    let paired = to_lsp(&compilation, &all, FileId(0));
+    let index = LineIndex::new(text);
+    let fixes = fixes(&compilation, text, &index, &paired);
+    let diagnostics = paired.into_iter().map(|(_, d)| d).collect();
     Analysis {
         version,
         text: text.to_string(),
-        index: LineIndex::new(text),
+        index,
         occurrences: occurrences(&compilation),
         compilation: Some(compilation),
         diagnostics,
+        fixes,
     }
 }
 
-/// The diagnostics whose primary label lies in `file`, as LSP diagnostics:
-/// code, severity, message and help, secondary labels as related information.
-pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Vec<lsp::Diagnostic> {
+/// The diagnostics whose primary label lies in `file`, each with its LSP
+/// form: code, severity, message and help, secondary labels as related
+/// information.
+pub fn to_lsp<'d>(
+    compilation: &Compilation,
+    all: &'d [Diagnostic],
+    file: FileId,
+) -> Vec<(&'d Diagnostic, lsp::Diagnostic)> {
     let sources = &compilation.sources;
     let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
     let mut range = |f: FileId, span| {
@@ -121,7 +134,7 @@ pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Ve
                 })
             })
             .collect();
-        out.push(lsp::Diagnostic {
+        let converted = lsp::Diagnostic {
             range: range(primary.file, primary.span),
             severity: Some(match d.severity {
                 Severity::Error => lsp::DiagnosticSeverity::ERROR,
@@ -133,7 +146,8 @@ pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Ve
             message,
             related_information: (!related.is_empty()).then_some(related),
             ..Default::default()
-        });
+        };
+        out.push((d, converted));
     }
     out
 }

@@ -7,6 +7,7 @@
 //! of a stale generation are dropped. Requests read the latest completed
 //! analysis (or the current text), never the disk.
 
+pub mod actions;
 pub mod analysis;
 pub mod complete;
 pub mod documents;
@@ -64,6 +65,12 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
@@ -333,6 +340,10 @@ impl Server {
                     None => Response::new_ok(id, Value::Null),
                 };
             }
+            "textDocument/codeAction" => self.with_doc(&req.params, |a, doc| {
+                let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
+                serde_json::to_value(actions::code_actions(a?, &doc.uri, range)).ok()
+            }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()
             }),
