@@ -318,6 +318,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
             "textDocument/prepareRename",
             "textDocument/rename",
             "textDocument/codeAction",
+            "textDocument/signatureHelp",
         ] {
             let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
@@ -854,4 +855,60 @@ fn quick_fixes_correct_names_add_missing_fields_and_one_hot_enum_features() {
         "{fixed}"
     );
     assert!(left.is_empty(), "{fixed}: {left:?}");
+}
+
+/// The signature label and active parameter at `needle` plus `shift`.
+fn signature_at(
+    client: &mut Client,
+    (text, u): &(String, String),
+    at: (&str, usize),
+) -> (String, Value) {
+    let r = answer_with(client, "textDocument/signatureHelp", u, text, at, json!({}));
+    let signature = &r["result"]["signatures"][0];
+    let label = signature["label"].as_str().unwrap_or_default().to_string();
+    (label, r["result"]["activeParameter"].clone())
+}
+
+#[test]
+fn signature_help_shows_the_operation_or_the_algorithm_and_the_argument_at_the_cursor() {
+    let mut client = start();
+    let credit = open_credit(&mut client);
+    client.diagnostics(&credit.1, 1);
+    let impute = "impute(columns..., strategy = …, value = …)";
+    let at = "impute(Income, Assets, Debt, strategy = median)";
+    assert_eq!(
+        signature_at(&mut client, &credit, (at, 8)),
+        (impute.into(), json!(0))
+    );
+    assert_eq!(
+        signature_at(&mut client, &credit, (at, 42)),
+        (impute.into(), json!(1))
+    );
+    // In `hyper { }`: the algorithm's hyper-parameters, from the catalogue.
+    let (label, active) = signature_at(&mut client, &credit, ("l2 = 0.01", 6));
+    assert!(
+        label.starts_with("logistic_regression { max_iterations: int"),
+        "{label}"
+    );
+    assert!(label.contains("l2: float"), "{label}");
+    let names: Vec<&str> = label
+        .trim_start_matches("logistic_regression { ")
+        .split(", ")
+        .collect();
+    let l2 = names.iter().position(|n| n.starts_with("l2:")).unwrap();
+    assert_eq!(active, json!(l2), "{label}");
+    // Nothing outside a step or a hyper block.
+    assert_eq!(signature_at(&mut client, &credit, ("owner = ", 3)).0, "");
+    // While typing: the call is not closed and the block does not parse.
+    let path = root().join("tests/fixtures/errors/MLP2007-unknown-operation.mlp");
+    let typing = "source s: csv { path = \"s.csv\", schema { x: float } }\ntransform t = s\n  | clip(x, hi = ".to_string();
+    let u = client.open(&path, &typing);
+    let typed = (typing.clone(), u);
+    let (label, active) = signature_at(&mut client, &typed, ("hi = ", 5));
+    assert_eq!(
+        (label.as_str(), active),
+        ("clip(columns..., lo = …, hi = …)", json!(2))
+    );
+    let (_, active) = signature_at(&mut client, &typed, ("clip(x", 6));
+    assert_eq!(active, json!(0));
 }

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod features;
 pub mod index;
 pub mod references;
+pub mod signature;
 
 use analysis::Analysis;
 use crossbeam_channel::{select, unbounded, Receiver, Sender};
@@ -65,6 +66,11 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             prepare_provider: Some(true),
             work_done_progress_options: Default::default(),
         })),
+        signature_help_provider: Some(lsp::SignatureHelpOptions {
+            trigger_characters: Some(["(", "{", ","].map(String::from).to_vec()),
+            retrigger_characters: Some(vec![",".into(), "=".into()]),
+            work_done_progress_options: Default::default(),
+        }),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
@@ -343,6 +349,9 @@ impl Server {
             "textDocument/codeAction" => self.with_doc(&req.params, |a, doc| {
                 let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
                 serde_json::to_value(actions::code_actions(a?, &doc.uri, range)).ok()
+            }),
+            "textDocument/signatureHelp" => self.with_position(&req.params, |_, doc, pos| {
+                serde_json::to_value(signature::signature_help(&doc.text, pos)).ok()
             }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()
