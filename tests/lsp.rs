@@ -319,6 +319,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
             "textDocument/rename",
             "textDocument/codeAction",
             "textDocument/signatureHelp",
+            "textDocument/semanticTokens/full",
         ] {
             let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
@@ -911,4 +912,109 @@ fn signature_help_shows_the_operation_or_the_algorithm_and_the_argument_at_the_c
     );
     let (_, active) = signature_at(&mut client, &typed, ("clip(x", 6));
     assert_eq!(active, json!(0));
+}
+
+/// The semantic tokens of `text`, decoded: (line, text, type, modifiers).
+fn tokens(
+    client: &mut Client,
+    (text, u): &(String, String),
+) -> Vec<(u64, String, String, Vec<String>)> {
+    let legend =
+        client.initialize_result()["capabilities"]["semanticTokensProvider"]["legend"].clone();
+    let r = client.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let data: Vec<u64> = r["result"]["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("tokens: {r}"))
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut line, mut start) = (0, 0);
+    data.chunks(5)
+        .map(|t| {
+            line += t[0];
+            start = if t[0] == 0 { start + t[1] } else { t[1] };
+            let word: String = lines[line as usize]
+                .chars()
+                .skip(start as usize)
+                .take(t[2] as usize)
+                .collect();
+            let ty = legend["tokenTypes"][t[3] as usize]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let modifiers = (0..2)
+                .filter(|b| t[4] & (1 << b) != 0)
+                .map(|b| legend["tokenModifiers"][b].as_str().unwrap().to_string())
+                .collect();
+            (line, word, ty, modifiers)
+        })
+        .collect()
+}
+
+#[test]
+fn semantic_tokens_colour_words_by_what_the_checker_says_they_are() {
+    let mut client = start();
+    let credit = open_credit(&mut client);
+    client.diagnostics(&credit.1, 1);
+    let all = tokens(&mut client, &credit);
+    let text = &credit.0;
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u64;
+    let has = |needle: &str, word: &str, ty: &str, modifiers: &[&str]| {
+        let line = line_of(needle);
+        let found = all
+            .iter()
+            .any(|(l, w, t, m)| *l == line && w == word && t == ty && m == modifiers);
+        assert!(
+            found,
+            "`{word}` as {ty} {modifiers:?} on line {line}: {:?}",
+            all.iter().filter(|t| t.0 == line).collect::<Vec<_>>()
+        );
+    };
+    let none: &[&str] = &[];
+    let decl: &[&str] = &["declaration"];
+    let library: &[&str] = &["defaultLibrary"];
+    for (needle, word, ty, modifiers) in [
+        ("source applications", "source", "keyword", none),
+        ("source applications", "applications", "class", decl),
+        ("source applications", "csv", "type", none),
+        ("Status:    enum", "Status", "property", decl),
+        ("Status:    enum", "@target", "decorator", none),
+        ("Status:    enum", "\"good\"", "string", none),
+        ("Seniority: int", "int", "type", none),
+        (
+            "Seniority: int",
+            "// years with the current employer",
+            "comment",
+            none,
+        ),
+        ("| impute(Income, Assets", "impute", "function", none),
+        ("| impute(Income, Assets", "Income", "property", none),
+        ("seed = seed, stratify", "seed", "parameter", none),
+        ("seed = seed, stratify", "0.8", "number", none),
+        ("seed = seed, stratify", "Status", "property", none),
+        ("gates = [credit_launch", "production", "class", library),
+        (
+            "features = all_except(Status",
+            "all_except",
+            "function",
+            library,
+        ),
+        ("evaluate scorer on", "on", "keyword", none),
+        ("deny pii in scorer.features", "deny", "keyword", none),
+    ] {
+        has(needle, word, ty, modifiers);
+    }
+    // A block comment is cut into one token a line.
+    assert!(all
+        .iter()
+        .any(|(l, w, t, _)| *l == 1 && t == "comment" && w.starts_with("  Credit scoring")));
+    // Decoded relative to each other, every token lands on text.
+    assert!(
+        all.iter().all(|(_, w, _, _)| !w.trim().is_empty()),
+        "{all:?}"
+    );
 }

@@ -4,7 +4,7 @@
 
 use super::actions::{fixes, Fix};
 use super::documents::{uri_of, LineIndex};
-use super::index::{occurrences, Occurrence};
+use super::index::{self, Index};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::driver::{Access, Compilation};
 use crate::source::FileId;
@@ -20,8 +20,9 @@ pub struct Analysis {
     /// The lines of `text`, built once for every request that reads it.
     pub index: LineIndex,
     pub compilation: Option<Compilation>,
-    /// Every name of the compilation and what it refers to, built once.
-    pub occurrences: Vec<Occurrence>,
+    /// Every name of the compilation and what it refers to, and its other
+    /// words, built once.
+    pub words: Index,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
     /// The quick fixes of those diagnostics.
@@ -54,7 +55,7 @@ pub fn analyse(
             text: text.to_string(),
             index: LineIndex::new(text),
             compilation: None,
-            occurrences: Vec::new(),
+            words: Index::default(),
             diagnostics: Vec::new(),
             fixes: Vec::new(),
         };
@@ -84,7 +85,7 @@ pub fn analyse(
         version,
         text: text.to_string(),
         index,
-        occurrences: occurrences(&compilation),
+        words: index::build(&compilation),
         compilation: Some(compilation),
         diagnostics,
         fixes,

@@ -1,6 +1,7 @@
 //! Every name of a compilation that refers to something, with what it
-//! refers to: the one table behind definition, references, rename and
-//! semantic tokens. Names are resolved as the resolver and the checker do
+//! refers to, and the other words of its files by kind (keywords,
+//! operations, literals...): the one table behind definition, references,
+//! rename and semantic tokens. Names are resolved as the resolver and the checker do
 //! (`Resolved::lookup`, the schemas the checker computed at each step), on
 //! the AST's own spans; the text is never read again.
 
@@ -39,19 +40,43 @@ pub struct Occurrence {
     pub declaration: bool,
 }
 
-/// The occurrences of every module of `c`, in module and item order.
-pub fn occurrences(c: &Compilation) -> Vec<Occurrence> {
+/// What a word that names nothing is, for colouring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lexeme {
+    Keyword,
+    /// `@pii`, the `@` included.
+    Tag,
+    /// A step of a transform chain.
+    Operation,
+    /// A function called in an expression: `all_except`, `nulls`, `cron`.
+    Function,
+    Number,
+    Str,
+    /// A column type, a source's format, a model's algorithm, a target.
+    Type,
+}
+
+/// The names and the other words of a compilation.
+#[derive(Default)]
+pub struct Index {
+    pub names: Vec<Occurrence>,
+    pub lexemes: Vec<(FileId, Span, Lexeme)>,
+}
+
+/// The index of every module of `c`, in module and item order.
+pub fn build(c: &Compilation) -> Index {
     let mut walker = Walker {
         c,
         m: 0,
         file: FileId(0),
-        out: Vec::new(),
+        out: Index::default(),
     };
     for (m, module) in c.resolved.modules.iter().enumerate() {
         walker.m = m;
         walker.file = module.file;
         for (i, item) in module.ast.items.iter().enumerate() {
             walker.item(BlockId { module: m, item: i }, item);
+            walker.words(item);
         }
     }
     walker.out
@@ -173,7 +198,7 @@ struct Walker<'a> {
     c: &'a Compilation,
     m: ModuleId,
     file: FileId,
-    out: Vec<Occurrence>,
+    out: Index,
 }
 
 /// The columns names are read against in part of a block, and their site.
@@ -181,12 +206,111 @@ type Columns<'s> = Option<(&'s Schema, Site)>;
 
 impl<'a> Walker<'a> {
     fn push(&mut self, span: Span, target: Target, declaration: bool) {
-        self.out.push(Occurrence {
+        self.out.names.push(Occurrence {
             file: self.file,
             span,
             target,
             declaration,
         });
+    }
+
+    fn lexeme(&mut self, span: Span, lexeme: Lexeme) {
+        self.out.lexemes.push((self.file, span, lexeme));
+    }
+
+    /// `word` as a keyword where it is written at `at`.
+    fn keyword(&mut self, at: usize, word: &str) {
+        let text = &self.c.sources.get(self.file).text;
+        if text.get(at..).is_some_and(|t| t.starts_with(word)) {
+            self.lexeme(Span::new(at, at + word.len()), Lexeme::Keyword);
+        }
+    }
+
+    fn ty(&mut self, ty: &ast::TypeExpr) {
+        match &ty.kind {
+            ast::TypeKind::Named(n) => self.lexeme(n.span, Lexeme::Type),
+            ast::TypeKind::Enum(variants) => {
+                for v in variants {
+                    self.lexeme(v.span, Lexeme::Str);
+                }
+            }
+            ast::TypeKind::List(inner) => self.ty(inner),
+        }
+    }
+
+    /// The words of an item that name nothing: its keywords, types, tags,
+    /// operations and the strings outside expressions.
+    fn words(&mut self, item: &ast::Item) {
+        if let Some(keyword) = item.keyword() {
+            self.keyword(item.span.start as usize, keyword.as_str());
+        }
+        let mut bodies = Vec::new();
+        match &item.kind {
+            ItemKind::Use(u) => {
+                if let ast::UseTarget::File(f) = &u.target {
+                    self.lexeme(f.span, Lexeme::Str);
+                }
+            }
+            ItemKind::Param(p) => self.ty(&p.ty),
+            ItemKind::Source(s) => {
+                self.lexeme(s.format.span, Lexeme::Type);
+                bodies.push(&s.body);
+            }
+            ItemKind::Transform(t) => {
+                for step in &t.steps {
+                    self.lexeme(step.name.span, Lexeme::Operation);
+                }
+            }
+            ItemKind::Model(m) => {
+                self.lexeme(m.algorithm.span, Lexeme::Type);
+                bodies.push(&m.body);
+            }
+            ItemKind::Deploy(d) => {
+                self.lexeme(d.target.span, Lexeme::Type);
+                bodies.push(&d.body);
+            }
+            ItemKind::Evaluate(e) => {
+                let text = &self.c.sources.get(self.file).text;
+                let (after, before) = (e.model.span.end as usize, e.data.span.start as usize);
+                if let Some(on) = text.get(after..before).and_then(|b| b.find("on")) {
+                    self.keyword(after + on, "on");
+                }
+                bodies.extend(&e.body);
+            }
+            ItemKind::Split(ast::SplitDecl { body, .. })
+            | ItemKind::Pipeline(ast::PipelineDecl { body, .. })
+            | ItemKind::Policy(ast::PolicyDecl { body, .. }) => bodies.push(body),
+            _ => {}
+        }
+        while let Some(body) = bodies.pop() {
+            for entry in &body.entries {
+                match entry {
+                    ast::Entry::Schema(schema) => {
+                        self.keyword(schema.span.start as usize, "schema");
+                        for column in &schema.columns {
+                            self.ty(&column.ty);
+                            for tag in &column.tags {
+                                // The span of a tag's name leaves out its `@`.
+                                let at = (tag.span.start as usize).saturating_sub(1);
+                                self.lexeme(Span::new(at, tag.span.end as usize), Lexeme::Tag);
+                            }
+                        }
+                    }
+                    ast::Entry::Rule(rule) => {
+                        let word = match rule.kind {
+                            RuleKind::Deny(_) => "deny",
+                            _ => "require",
+                        };
+                        self.keyword(rule.span.start as usize, word);
+                        if let Some(message) = &rule.message {
+                            self.lexeme(message.span, Lexeme::Str);
+                        }
+                    }
+                    ast::Entry::Nested(n) => bodies.push(&n.body),
+                    ast::Entry::Field(_) | ast::Entry::Expr(_) => {}
+                }
+            }
+        }
     }
 
     /// A dotted name naming a block: the segment that names it is the
@@ -344,8 +468,9 @@ impl<'a> Walker<'a> {
                 },
                 ExprKind::Call { callee, args } => {
                     // A function's name (`all_except`, `cron`) names no block.
-                    if !matches!(callee.kind, ExprKind::Name(_)) {
-                        pending.push(callee);
+                    match &callee.kind {
+                        ExprKind::Name(f) => self.lexeme(f.span, Lexeme::Function),
+                        _ => pending.push(callee),
                     }
                     pending.extend(args.iter().map(|a| &a.value));
                 }
@@ -355,7 +480,9 @@ impl<'a> Walker<'a> {
                 ExprKind::Unary { operand, .. } => pending.push(operand),
                 ExprKind::Binary { lhs, rhs, .. } => pending.extend([&**lhs, &**rhs]),
                 ExprKind::Paren(inner) => pending.push(inner),
-                ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) => {}
+                ExprKind::Number(_) => self.lexeme(expr.span, Lexeme::Number),
+                ExprKind::Str(_) => self.lexeme(expr.span, Lexeme::Str),
+                ExprKind::Bool(_) => self.lexeme(expr.span, Lexeme::Keyword),
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod features;
 pub mod index;
 pub mod references;
 pub mod signature;
+pub mod tokens;
 
 use analysis::Analysis;
 use crossbeam_channel::{select, unbounded, Receiver, Sender};
@@ -71,6 +72,15 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             retrigger_characters: Some(vec![",".into(), "=".into()]),
             work_done_progress_options: Default::default(),
         }),
+        semantic_tokens_provider: Some(
+            lsp::SemanticTokensOptions {
+                legend: tokens::legend(),
+                full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                work_done_progress_options: Default::default(),
+            }
+            .into(),
+        ),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
@@ -352,6 +362,9 @@ impl Server {
             }),
             "textDocument/signatureHelp" => self.with_position(&req.params, |_, doc, pos| {
                 serde_json::to_value(signature::signature_help(&doc.text, pos)).ok()
+            }),
+            "textDocument/semanticTokens/full" => self.with_doc(&req.params, |a, _| {
+                serde_json::to_value(tokens::semantic_tokens(a?)).ok()
             }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()

@@ -41,7 +41,7 @@ fn location(c: &Compilation, file: FileId, span: Span) -> Option<lsp::Location> 
 fn under(analysis: &Analysis, position: lsp::Position) -> Option<&Occurrence> {
     let offset = analysis.index.offset(&analysis.text, position);
     let file = analysis.compilation.as_ref()?.resolved.module(0).file;
-    index::at(&analysis.occurrences, file, offset)
+    index::at(&analysis.words.names, file, offset)
 }
 
 /// A block's name: its declaration. A column: its declaration in its
@@ -82,7 +82,7 @@ fn occurrences_of(analyses: &[&Analysis], key: &Key, declaration: bool) -> Vec<l
             continue;
         };
         let mut keys: HashMap<BlockId, Option<Key>> = HashMap::new();
-        for o in &analysis.occurrences {
+        for o in &analysis.words.names {
             let Target::Block(block) = o.target else {
                 continue;
             };
