@@ -278,7 +278,9 @@ impl Rng {
 
 #[test]
 fn random_edits_of_every_fixture_never_stop_the_server() {
-    let mut client = start();
+    // Every feature on, the opt-in inlay hints too.
+    let options = json!({"inlayHints": {"schema": true}});
+    let mut client = Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), options);
     let mut files = Vec::new();
     common::mlp_files(&root().join("tests/fixtures"), &mut files);
     assert!(files.len() > 50, "{}", files.len());
@@ -320,6 +322,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
             "textDocument/codeAction",
             "textDocument/signatureHelp",
             "textDocument/semanticTokens/full",
+            "textDocument/inlayHint",
         ] {
             let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
@@ -1017,4 +1020,59 @@ fn semantic_tokens_colour_words_by_what_the_checker_says_they_are() {
         all.iter().all(|(_, w, _, _)| !w.trim().is_empty()),
         "{all:?}"
     );
+}
+
+#[test]
+fn inlay_hints_show_the_schema_after_each_step_only_when_asked_for() {
+    let everything =
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": 9999, "character": 0}});
+    let hints = |client: &mut Client, u: &str| {
+        let r = client.request(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": u}, "range": everything}),
+        );
+        r["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("hints: {r}"))
+    };
+    // Off by default.
+    let mut client = start();
+    let ((main, mu), _) = open_project(&mut client);
+    assert_eq!(hints(&mut client, &mu), Vec::<Value>::new());
+    drop(client);
+
+    let options = json!({"inlayHints": {"schema": true}});
+    let mut client = Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), options);
+    let ((main2, mu), _) = open_project(&mut client);
+    assert_eq!(main, main2);
+    let found = hints(&mut client, &mu);
+    let at = |needle: &str| {
+        let p = position_of(&main, needle, needle.len());
+        found
+            .iter()
+            .find(|h| h["position"] == p)
+            .unwrap_or_else(|| panic!("a hint after `{needle}`: {found:?}"))
+            .clone()
+    };
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(
+        at("| filter(income_k > threshold)")["label"],
+        "→ id, income, home, bad, … (+1)"
+    );
+    let hint = at("| one_hot(home)");
+    assert_eq!(hint["label"], "→ id, income, home_own, home_rent, … (+2)");
+    let tooltip = hint["tooltip"].as_str().unwrap_or_default();
+    assert!(
+        tooltip.contains("home_rent: float") && tooltip.contains("income_k: float"),
+        "{tooltip}"
+    );
+    // Only the steps inside the range asked for.
+    let first_line =
+        json!({"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}});
+    let r = client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": mu}, "range": first_line}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
 }

@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod complete;
 pub mod documents;
 pub mod features;
+pub mod hints;
 pub mod index;
 pub mod references;
 pub mod signature;
@@ -42,6 +43,8 @@ struct Done {
 struct Server {
     conn: Connection,
     root: Option<PathBuf>,
+    /// The client asked for the schema after each step as inlay hints.
+    schema_hints: bool,
     docs: HashMap<String, Document>,
     analyses: HashMap<String, Arc<Analysis>>,
     generation: u64,
@@ -81,6 +84,7 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             }
             .into(),
         ),
+        inlay_hint_provider: Some(lsp::OneOf::Left(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
@@ -97,6 +101,10 @@ pub fn run() -> Result<(), String> {
     let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
     let params: lsp::InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let root = root_of(&params);
+    let schema_hints = params
+        .initialization_options
+        .as_ref()
+        .is_some_and(|o| o["inlayHints"]["schema"] == true);
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": { "name": "mlp", "version": env!("CARGO_PKG_VERSION") },
@@ -118,6 +126,7 @@ pub fn run() -> Result<(), String> {
     let mut server = Server {
         conn,
         root,
+        schema_hints,
         docs: HashMap::new(),
         analyses: HashMap::new(),
         generation: 0,
@@ -365,6 +374,14 @@ impl Server {
             }),
             "textDocument/semanticTokens/full" => self.with_doc(&req.params, |a, _| {
                 serde_json::to_value(tokens::semantic_tokens(a?)).ok()
+            }),
+            "textDocument/inlayHint" => self.with_doc(&req.params, |a, _| {
+                let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
+                let hints = match self.schema_hints {
+                    true => hints::schema_hints(a?, range),
+                    false => Vec::new(),
+                };
+                serde_json::to_value(hints).ok()
             }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()
