@@ -323,6 +323,7 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
             "textDocument/signatureHelp",
             "textDocument/semanticTokens/full",
             "textDocument/inlayHint",
+            "textDocument/completion",
         ] {
             let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
@@ -1075,4 +1076,44 @@ fn inlay_hints_show_the_schema_after_each_step_only_when_asked_for() {
         json!({"textDocument": {"uri": mu}, "range": first_line}),
     );
     assert_eq!(r["result"], json!([]), "{r}");
+}
+
+#[test]
+fn completion_after_use_offers_the_standard_modules_and_the_project_files() {
+    let mut client = start();
+    let path = root().join("tests/fixtures/lsp/new.mlp");
+    let typing = ("use std.po\n".to_string(), uri(&path));
+    client.open(&path, &typing.0);
+    client.diagnostics(&typing.1, 1);
+    let (text, u) = &typing;
+    let method = "textDocument/completion";
+    let answer = answer_with(&mut client, method, u, text, ("std.po", 6), json!({}));
+    let items = answer["result"].as_array().cloned().unwrap_or_default();
+    let edit_of = |label: &str| {
+        let item = items
+            .iter()
+            .find(|i| i["label"] == label)
+            .unwrap_or_else(|| panic!("{label}: {answer}"));
+        (
+            item["textEdit"]["newText"].clone(),
+            item["textEdit"]["range"].clone(),
+        )
+    };
+    let typed = json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 10}});
+    assert_eq!(
+        edit_of("std.policies.baseline"),
+        (json!("std.policies.baseline"), typed.clone())
+    );
+    assert_eq!(
+        edit_of("\"./tables.mlp\""),
+        (json!("\"./tables.mlp\" as tables"), typed.clone())
+    );
+    assert_eq!(
+        edit_of("\"../valid/credit.mlp\"").0,
+        json!("\"../valid/credit.mlp\" as credit")
+    );
+    assert!(
+        !items.iter().any(|i| i["label"] == "\"./new.mlp\""),
+        "not itself"
+    );
 }

@@ -11,6 +11,7 @@ use crate::source::FileId;
 use lsp_types as lsp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What requests read: the latest completed analysis of a document.
 pub struct Analysis {
@@ -27,6 +28,21 @@ pub struct Analysis {
     pub diagnostics: Vec<lsp::Diagnostic>,
     /// The quick fixes of those diagnostics.
     pub fixes: Vec<Fix>,
+    /// The `.mlp` files of the project, what a `use` may import (listed on
+    /// the worker thread: a completion never reads the disk).
+    pub modules: Arc<[PathBuf]>,
+}
+
+/// The `.mlp` files under `root` whose real location is inside it.
+pub fn project_modules(root: &Path) -> Arc<[PathBuf]> {
+    let Ok(real_root) = std::fs::canonicalize(root) else {
+        return Arc::from([]);
+    };
+    let files = crate::driver::collect_files(&[root.to_path_buf()]).unwrap_or_default();
+    files
+        .into_iter()
+        .filter(|f| std::fs::canonicalize(f).is_ok_and(|real| real.starts_with(&real_root)))
+        .collect()
 }
 
 /// Analyses `text` as the entry file `path`, reading only inside `root`.
@@ -36,6 +52,7 @@ pub fn analyse(
     text: &str,
     root: Option<&Path>,
     open: &HashMap<PathBuf, String>,
+    modules: Arc<[PathBuf]>,
 ) -> Analysis {
     let access = Access {
         root: root.map(Path::to_path_buf),
@@ -58,6 +75,7 @@ pub fn analyse(
             words: Index::default(),
             diagnostics: Vec::new(),
             fixes: Vec::new(),
+            modules,
         };
     };
     let all: Vec<Diagnostic> = if compilation.has_errors() {
@@ -89,6 +107,7 @@ pub fn analyse(
         compilation: Some(compilation),
         diagnostics,
         fixes,
+        modules,
     }
 }
 

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A snapshot of the open documents to analyse.
 struct Job {
@@ -152,7 +153,13 @@ fn root_of(params: &lsp::InitializeParams) -> Option<PathBuf> {
     path_of(&uri)
 }
 
+/// How long a listing of a project's files is used before the folder is
+/// read again: an edit is analysed at every keystroke, a file is added
+/// far more rarely.
+const LISTING_LIFETIME: Duration = Duration::from_secs(5);
+
 fn worker(jobs: Receiver<Job>, done: Sender<Done>, latest: Arc<AtomicU64>, root: Option<PathBuf>) {
+    let mut listed: HashMap<PathBuf, (Instant, Arc<[PathBuf]>)> = HashMap::new();
     while let Ok(mut job) = jobs.recv() {
         // Only the newest job matters: the others are superseded.
         while let Ok(newer) = jobs.try_recv() {
@@ -173,9 +180,28 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>, latest: Arc<AtomicU64>, root:
             let root = root
                 .clone()
                 .or_else(|| doc.path.parent().map(PathBuf::from));
+            let modules = match &root {
+                Some(r) => {
+                    let listing = listed
+                        .entry(r.clone())
+                        .or_insert_with(|| (Instant::now(), analysis::project_modules(r)));
+                    if listing.0.elapsed() > LISTING_LIFETIME {
+                        *listing = (Instant::now(), analysis::project_modules(r));
+                    }
+                    listing.1.clone()
+                }
+                None => Arc::from([]),
+            };
             // The last resort: no input may end the server.
             let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                analysis::analyse(&doc.path, doc.version, &doc.text, root.as_deref(), &open)
+                analysis::analyse(
+                    &doc.path,
+                    doc.version,
+                    &doc.text,
+                    root.as_deref(),
+                    &open,
+                    modules,
+                )
             }));
             if let Ok(a) = analysed {
                 analyses.push((doc.uri.as_str().to_string(), a));
@@ -329,8 +355,8 @@ impl Server {
             "textDocument/hover" => self.with_position(&req.params, |a, _, pos| {
                 serde_json::to_value(features::hover(a?, pos)).ok()
             }),
-            "textDocument/completion" => self.with_position(&req.params, |a, _, pos| {
-                serde_json::to_value(complete::completion(a?, pos)).ok()
+            "textDocument/completion" => self.with_position(&req.params, |a, doc, pos| {
+                serde_json::to_value(complete::completion(a?, &doc.path, pos)).ok()
             }),
             "textDocument/definition" => self.with_position(&req.params, |a, _, pos| {
                 serde_json::to_value(references::definition(a?, pos)).ok()
