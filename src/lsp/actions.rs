@@ -139,7 +139,8 @@ fn encode(c: &Compilation, model: &ast::ModelDecl, data: &TableRef, column: &str
     // What reads the source: the block just below it, or the model itself.
     let reader = match chain.len() {
         1 => None,
-        n => Some(c.resolved.item(chain[n - 2].id)),
+        n if chain[n - 2].file == entry => Some(c.resolved.item(chain[n - 2].id)),
+        _ => return None,
     };
     let input = match reader.map(|i| &i.kind) {
         Some(ItemKind::Split(s)) => s.input.segments.first()?.span,

@@ -30,6 +30,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Why a rename is refused while the document's last edit is analysed.
+const STALE: &str = "the document changed since it was analysed: try again in a moment";
+
 /// A snapshot of the open documents to analyse.
 struct Job {
     generation: u64,
@@ -376,7 +379,11 @@ impl Server {
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                let renamed = self.with_position(&req.params, |a, _, pos| {
+                let renamed = self.with_position(&req.params, |a, doc, pos| {
+                    // Edits of an older text would land in the wrong places.
+                    if a?.version != doc.version {
+                        return Some(Err(STALE.to_string()));
+                    }
                     let others = self.others(a?);
                     Some(
                         references::rename(a?, &others, pos, &new_name)
@@ -393,7 +400,9 @@ impl Server {
             }
             "textDocument/codeAction" => self.with_doc(&req.params, |a, doc| {
                 let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
-                serde_json::to_value(actions::code_actions(a?, &doc.uri, range)).ok()
+                // The fixes of an older text: none until the new one is analysed.
+                let current = a.filter(|a| a.version == doc.version);
+                serde_json::to_value(actions::code_actions(current?, &doc.uri, range)).ok()
             }),
             "textDocument/signatureHelp" => self.with_position(&req.params, |_, doc, pos| {
                 serde_json::to_value(signature::signature_help(&doc.text, pos)).ok()
@@ -428,10 +437,13 @@ impl Server {
 
     /// The analyses of the open documents other than `this`: where the
     /// references of a module's blocks in its importers are.
+    /// Only analyses of their document's current text: the positions of
+    /// an older one are not the editor's.
     fn others(&self, this: &Analysis) -> Vec<&Analysis> {
         self.analyses
-            .values()
-            .map(|a| &**a)
+            .iter()
+            .filter(|(uri, a)| self.docs.get(*uri).is_some_and(|d| d.version == a.version))
+            .map(|(_, a)| &**a)
             .filter(|a| !std::ptr::eq(*a, this))
             .collect()
     }
