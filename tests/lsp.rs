@@ -1117,3 +1117,24 @@ fn completion_after_use_offers_the_standard_modules_and_the_project_files() {
         "not itself"
     );
 }
+
+#[test]
+fn definition_of_a_joined_column_is_in_the_joined_table() {
+    let mut client = start();
+    let path = root().join("tests/fixtures/lsp/joined.mlp");
+    let text = "source a: csv { path = \"a.csv\", schema { id: int @id, x: float } }\n\
+                source b: csv { path = \"b.csv\", schema { id: int @id, y: float } }\n\
+                transform t = a\n  | join(b, on = [id])\n  | derive(z = x + y)\n"
+        .to_string();
+    let doc = (text.clone(), client.open(&path, &text));
+    client.diagnostics(&doc.1, 1);
+    let at = |needle: &str, shift: usize| Some(place(&doc.1, &text, needle, shift));
+    assert_eq!(
+        definition_at(&mut client, &doc, ("+ y", 2)),
+        at("y: float", 0)
+    );
+    assert_eq!(
+        definition_at(&mut client, &doc, ("= x +", 2)),
+        at("x: float", 0)
+    );
+}

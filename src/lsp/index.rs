@@ -161,29 +161,31 @@ pub fn column_origin(c: &Compilation, site: Site, name: &str) -> Option<(FileId,
             }
             (BlockInfo::Transform(t), ItemKind::Transform(decl)) => {
                 let end = before.unwrap_or(decl.steps.len()).min(decl.steps.len());
-                for k in (0..end).rev() {
-                    let step = &decl.steps[k];
-                    let made_here = schema_after(t, step).is_some_and(|s| s.get(name).is_some())
-                        && scope_of(program, t, decl, k).is_none_or(|s| s.get(name).is_none());
-                    if made_here {
+                let made = (0..end)
+                    .rev()
+                    .map(|k| (k, &decl.steps[k]))
+                    .find(|(k, step)| {
+                        schema_after(t, step).is_some_and(|s| s.get(name).is_some())
+                            && scope_of(program, t, decl, *k).is_none_or(|s| s.get(name).is_none())
+                    });
+                block = match made {
+                    // A join brings the column from the other table: go on there.
+                    Some((_, step)) if step.name.name == "join" => {
+                        let joined = t.joins.iter().find(|j| {
+                            table_schema(program, j.id).is_some_and(|s| s.get(name).is_some())
+                        });
+                        match joined.and_then(|j| j.id) {
+                            Some(id) => id,
+                            None => return Some((file, step.name.span)),
+                        }
+                    }
+                    Some((_, step)) => {
                         let named = step.args.iter().flatten().find_map(|a| {
                             a.name.as_ref().filter(|n| n.name == name).map(|n| n.span)
                         });
                         return Some((file, named.unwrap_or(step.name.span)));
                     }
-                }
-                let from_join = t
-                    .joins
-                    .iter()
-                    .find(|j| table_schema(program, j.id).is_some_and(|s| s.get(name).is_some()));
-                block = match from_join {
-                    Some(j)
-                        if table_schema(program, t.input.id)
-                            .is_none_or(|s| s.get(name).is_none()) =>
-                    {
-                        j.id?
-                    }
-                    _ => t.input.id?,
+                    None => t.input.id?,
                 };
             }
             (BlockInfo::Split(s), _) => block = s.input.id?,
