@@ -1,38 +1,13 @@
-//! `mlp lsp` spoken to over its standard input and output, as an editor does.
+//! `mlp lsp` spoken to over its standard input and output, as an editor does:
+//! the protocol, diagnostics, hover, formatting, symbols, completion and
+//! random edits. Navigation is in `lsp_navigation.rs`, the assists (quick
+//! fixes, signature help, tokens, hints) in `lsp_assist.rs`.
 
 mod common;
 mod lsp_client;
 
-use lsp_client::{uri, Client};
+use lsp_client::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-fn start() -> Client {
-    Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), json!({}))
-}
-
-/// Opens the credit example: its text and its URI.
-fn open_credit(client: &mut Client) -> (String, String) {
-    let path = root().join("examples/credit/main.mlp");
-    let text = std::fs::read_to_string(&path).expect("the credit example is readable");
-    let u = client.open(&path, &text);
-    (text, u)
-}
-
-fn codes(diagnostics: &[Value]) -> Vec<String> {
-    diagnostics
-        .iter()
-        .map(|d| d["code"].as_str().unwrap_or("").to_string())
-        .collect()
-}
-
-fn errors(diagnostics: &[Value]) -> Vec<&Value> {
-    diagnostics.iter().filter(|d| d["severity"] == 1).collect()
-}
 
 #[test]
 fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
@@ -43,6 +18,12 @@ fn initialize_announces_the_capabilities_and_shutdown_exits_cleanly() {
     assert_eq!(caps["documentFormattingProvider"], true);
     assert_eq!(caps["documentSymbolProvider"], true);
     assert_eq!(caps["definitionProvider"], true);
+    assert_eq!(caps["referencesProvider"], true);
+    assert_eq!(caps["renameProvider"]["prepareProvider"], true, "{caps}");
+    assert_eq!(
+        caps["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix"])
+    );
     assert!(
         caps["completionProvider"]["triggerCharacters"].is_array(),
         "{caps}"
@@ -272,7 +253,9 @@ impl Rng {
 
 #[test]
 fn random_edits_of_every_fixture_never_stop_the_server() {
-    let mut client = start();
+    // Every feature on, the opt-in inlay hints too.
+    let options = json!({"inlayHints": {"schema": true}});
+    let mut client = Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), options);
     let mut files = Vec::new();
     common::mlp_files(&root().join("tests/fixtures"), &mut files);
     assert!(files.len() > 50, "{}", files.len());
@@ -300,18 +283,40 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
                 json!([{"range": {"start": at, "end": end}, "text": insert}]),
             );
         }
+        // The requests below read the analysis of the last edit.
+        client.diagnostics(&u, 1 + edits);
+        let lines_now = lines.len() as u64;
         for method in [
             "textDocument/hover",
             "textDocument/documentSymbol",
             "textDocument/formatting",
+            "textDocument/definition",
+            "textDocument/references",
+            "textDocument/prepareRename",
+            "textDocument/rename",
+            "textDocument/codeAction",
+            "textDocument/signatureHelp",
+            "textDocument/semanticTokens/full",
+            "textDocument/inlayHint",
+            "textDocument/completion",
         ] {
+            let position = json!({"line": rng.next() % lines_now, "character": rng.next() % 40});
             let r = client.request(
                 method,
-                json!({"textDocument": {"uri": u}, "position": {"line": 1, "character": 3}, "options": {"tabSize": 2, "insertSpaces": true}}),
+                json!({
+                    "textDocument": {"uri": u},
+                    "position": position,
+                    "range": {"start": {"line": 0, "character": 0}, "end": position},
+                    "options": {"tabSize": 2, "insertSpaces": true},
+                    "context": {"includeDeclaration": true, "diagnostics": []},
+                    "newName": "renamed",
+                }),
             );
+            // A rename may be refused with a message; nothing else may fail.
+            let refused = method == "textDocument/rename" && r["error"]["code"] == -32803;
             assert!(
-                r.get("error").is_none(),
-                "{method} on {}: {r}",
+                r.get("error").is_none() || refused,
+                "{method} at {position} on {}: {r}",
                 file.display()
             );
         }
@@ -321,27 +326,6 @@ fn random_edits_of_every_fixture_never_stop_the_server() {
     assert!(client.alive());
     let _ = uri(&root());
     assert_eq!(client.shutdown(), Some(0));
-}
-
-/// The answer to a `method` request at the first `needle` of `text`, plus
-/// `shift` characters.
-fn answer_at(
-    client: &mut Client,
-    method: &str,
-    u: &str,
-    text: &str,
-    needle: &str,
-    shift: usize,
-) -> Value {
-    let (line, col) = text
-        .lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find(needle).map(|c| (i, c + shift)))
-        .unwrap_or_else(|| panic!("`{needle}` is in the file"));
-    client.request(
-        method,
-        json!({"textDocument": {"uri": u}, "position": {"line": line, "character": col}}),
-    )
 }
 
 /// The labels of the completion items at `needle` plus `shift`.
@@ -403,29 +387,4 @@ fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_met
     // At the start of a line: the block kinds.
     let kinds = completions_at(&mut client, &u, &text, "model scorer", 0);
     assert!(kinds.contains(&"transform".to_string()) && kinds.contains(&"deploy".to_string()));
-}
-
-#[test]
-fn definition_of_a_block_reference_is_its_declaration() {
-    let mut client = start();
-    let (text, u) = open_credit(&mut client);
-    client.diagnostics(&u, 1);
-    let answer = answer_at(
-        &mut client,
-        "textDocument/definition",
-        &u,
-        &text,
-        "evaluate scorer on prepared",
-        20,
-    );
-    let declared = text
-        .lines()
-        .position(|l| l.starts_with("transform prepared"))
-        .unwrap();
-    assert_eq!(answer["result"]["uri"], u.as_str(), "{answer}");
-    assert_eq!(
-        answer["result"]["range"],
-        json!({"start": {"line": declared, "character": 10}, "end": {"line": declared, "character": 18}}),
-        "{answer}"
-    );
 }

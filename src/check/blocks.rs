@@ -214,21 +214,34 @@ impl<'r> Checker<'r> {
                 }
             }
         }
-        for (name, _, required) in specs {
+        for (name, expect, required) in specs {
             if *required && !written.iter().any(|(n, _, _)| n == name) {
                 let at = item.name().map_or(item.span, |n| n.span);
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::MISSING_FIELD,
-                        format!(
-                            "{} `{}` is missing the field `{name}`",
-                            block_word(item),
-                            item.name().map_or("", |n| n.name.as_str())
-                        ),
-                    )
-                    .with_label(file, at, format!("needs `{name}`"))
-                    .with_help(format!("add `{name} = ...` to the block")),
-                );
+                let mut d = Diagnostic::error(
+                    codes::MISSING_FIELD,
+                    format!(
+                        "{} `{}` is missing the field `{name}`",
+                        block_word(item),
+                        item.name().map_or("", |n| n.name.as_str())
+                    ),
+                )
+                .with_label(file, at, format!("needs `{name}`"))
+                .with_help(format!("add `{name} = ...` to the block"));
+                // A nested field (`resources.cpu`) would need its group: no
+                // single insertion writes it.
+                if let (Some(value), false) = (expect.placeholder(), name.contains('.')) {
+                    // Right after the `{`: on a line of its own when the
+                    // body spans lines, else before the first entry.
+                    let after = body.span.start + 1;
+                    let multiline = self.text_ref(block, body.span).starts_with("{\n");
+                    let text = if multiline {
+                        format!("\n  {name} = {value}")
+                    } else {
+                        format!(" {name} = {value},")
+                    };
+                    d = d.with_suggestion(file, Span::new(after as usize, after as usize), text);
+                }
+                self.diags.push(d);
             }
         }
         values
@@ -254,7 +267,7 @@ impl<'r> Checker<'r> {
         )
         .with_label(file, span, "unknown field");
         d = match did_you_mean(name, names.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            Some(s) => d.with_correction(file, span, s),
             None => {
                 names.sort_unstable();
                 names.dedup();
@@ -287,7 +300,7 @@ impl<'r> Checker<'r> {
         )
         .with_label(file, word.span, format!("unknown {what}"));
         let d = match did_you_mean(&word.name, words.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            Some(s) => d.with_correction(file, word.span, s),
             None => d.with_help(format!("the {what}s are: {}", words.join(", "))),
         };
         self.diags.push(d);
@@ -718,7 +731,7 @@ impl<'r> Checker<'r> {
             .with_label(file, m.algorithm.span, "not an algorithm mlp knows");
             let names = self.catalog.algorithms.iter().map(|a| a.name.as_str());
             d = match did_you_mean(&m.algorithm.name, names) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                Some(s) => d.with_correction(file, m.algorithm.span, s),
                 None => d.with_help(format!(
                     "the algorithms are: {}",
                     self.catalog
@@ -743,7 +756,7 @@ impl<'r> Checker<'r> {
                     )
                     .with_label(file, f.path.span, "unknown hyper-parameter");
                     d = match did_you_mean(&name, alg.hyper.iter().map(|s| s.name.as_str())) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        Some(s) => d.with_correction(file, f.path.span, s),
                         None => d.with_help(format!(
                             "the hyper-parameters of `{}` are: {}",
                             alg.name,
@@ -1373,7 +1386,7 @@ impl<'r> Checker<'r> {
                 Diagnostic::error(codes::METRIC_KIND, format!("unknown metric `{}`", id.name))
                     .with_label(file, id.span, "not a metric");
             d = match did_you_mean(&id.name, applicable.iter().map(String::as_str)) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                Some(s) => d.with_correction(file, id.span, s),
                 None => d.with_help(format!(
                     "the metrics for this model are: {}",
                     applicable.join(", ")
@@ -1807,7 +1820,7 @@ impl<'r> Checker<'r> {
                 )
                 .with_label(file, n.span, "not a signal");
                 d = match did_you_mean(&n.name, SIGNALS) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => d.with_correction(file, n.span, s),
                     None => d.with_help(format!("the signals are: {}", SIGNALS.join(", "))),
                 };
                 self.diags.push(d);

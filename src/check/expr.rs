@@ -97,7 +97,7 @@ impl Checker<'_> {
         } else {
             d = d.with_label(scope.file, id.span, "unknown column");
             d = match did_you_mean(&id.name, scope.schema.names()) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                Some(s) => d.with_correction(scope.file, id.span, s),
                 None => {
                     let names: Vec<&str> = scope.schema.names().take(12).collect();
                     d.with_help(format!("the columns here are: {}", names.join(", ")))

@@ -9,6 +9,7 @@ mod blocks;
 pub mod catalog;
 mod expr;
 mod ops;
+pub use ops::one_hot_column;
 mod policy;
 pub mod program;
 pub mod types;
@@ -392,7 +393,11 @@ impl<'r> Checker<'r> {
         let mut d = Diagnostic::error(codes::UNKNOWN_TYPE, format!("unknown type `{name}`"))
             .with_label(file, ty.span, "not a type here");
         d = match did_you_mean(&name, names.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            // A named type is replaced by name, keeping its `?`.
+            Some(s) => match &ty.kind {
+                ast::TypeKind::Named(n) => d.with_correction(file, n.span, s),
+                _ => d.with_help(format!("did you mean `{s}`?")),
+            },
             None => d.with_help(format!("the types are: {}", names.join(", "))),
         };
         self.diags.push(d);
@@ -660,7 +665,7 @@ impl<'r> Checker<'r> {
                         )
                         .with_label(file, part.span, "no such part");
                         d = match did_you_mean(&part.name, parts.iter().map(String::as_str)) {
-                            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                            Some(s) => d.with_correction(file, part.span, s),
                             None => d.with_help(format!("the parts are: {}", parts.join(", "))),
                         };
                         self.diags.push(d);

@@ -48,7 +48,7 @@ impl Checker<'_> {
             .with_label(ctx.file, step.name.span, "not an operation");
             let names = self.catalog.operations.iter().map(|o| o.name.as_str());
             d = match did_you_mean(name, names) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                Some(s) => d.with_correction(ctx.file, step.name.span, s),
                 None => d.with_help(format!(
                     "the operations are: {}",
                     self.catalog
@@ -79,7 +79,7 @@ impl Checker<'_> {
                         "unknown argument",
                     );
                     d = match did_you_mean(&n.name, accepted.iter().map(String::as_str)) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        Some(s) => d.with_correction(ctx.file, n.span, s),
                         None if accepted.is_empty() => {
                             d.with_help(format!("`{name}` takes no named arguments"))
                         }
@@ -141,10 +141,7 @@ impl Checker<'_> {
                                 .iter()
                                 .map(|v| {
                                     Column::new(
-                                        format!(
-                                            "{c}_{}",
-                                            v.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
-                                        ),
+                                        one_hot_column(c, v),
                                         ColumnType::Float,
                                         false,
                                         tags.clone(),
@@ -858,4 +855,12 @@ fn article(word: &str) -> &'static str {
     } else {
         "a"
     }
+}
+
+/// The name of the column `one_hot(column)` makes for `variant`.
+pub fn one_hot_column(column: &str, variant: &str) -> String {
+    format!(
+        "{column}_{}",
+        variant.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
+    )
 }

@@ -57,6 +57,26 @@ impl Expect {
         }
     }
 
+    /// A value of this kind to write where one is missing, for a quick fix
+    /// (the user then puts the right one); none for a reference, which has
+    /// no neutral value.
+    pub fn placeholder(&self) -> Option<String> {
+        Some(match self {
+            Expect::Str => "\"\"".into(),
+            Expect::Bool => "false".into(),
+            Expect::Int { min, max } => (*min).max(0).min(*max).to_string(),
+            Expect::Float { min, max } => format!("{:?}", min.max(0.0).min(*max)),
+            Expect::Fraction => "0.5".into(),
+            Expect::Percent => "50%".into(),
+            Expect::Duration => "1s".into(),
+            Expect::Quantity => "1".into(),
+            Expect::Choice(words) => words.first()?.to_string(),
+            Expect::StrList => "[]".into(),
+            Expect::Cron => "cron(\"0 0 * * *\")".into(),
+            Expect::Special => return None,
+        })
+    }
+
     pub fn from_value_type(ty: &ValueType) -> Expect {
         match ty {
             ValueType::Int => Expect::ANY_INT,

@@ -38,6 +38,16 @@ pub struct Label {
     pub message: String,
 }
 
+/// An edit that fixes a diagnostic, where the phase that found it knows
+/// one: `replacement` in place of `span` of `file` (an empty span inserts).
+/// The language server offers it as a quick fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    pub file: FileId,
+    pub span: Span,
+    pub replacement: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     pub code: Code,
@@ -46,6 +56,9 @@ pub struct Diagnostic {
     /// The first label is the primary one: it gives the reported position.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// Boxed: most diagnostics have none, and every `Result` carrying a
+    /// diagnostic stays small.
+    pub suggestion: Option<Box<Suggestion>>,
 }
 
 impl Diagnostic {
@@ -56,6 +69,7 @@ impl Diagnostic {
             message: message.into(),
             labels: Vec::new(),
             help: None,
+            suggestion: None,
         }
     }
 
@@ -78,6 +92,27 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    pub fn with_suggestion(
+        mut self,
+        file: FileId,
+        span: Span,
+        replacement: impl Into<String>,
+    ) -> Self {
+        self.suggestion = Some(Box::new(Suggestion {
+            file,
+            span,
+            replacement: replacement.into(),
+        }));
+        self
+    }
+
+    /// "did you mean `s`?" as the help, and `s` in place of the misspelled
+    /// name at `span` as the suggestion.
+    pub fn with_correction(self, file: FileId, span: Span, s: &str) -> Self {
+        self.with_help(format!("did you mean `{s}`?"))
+            .with_suggestion(file, span, s)
     }
 
     pub fn primary(&self) -> Option<&Label> {

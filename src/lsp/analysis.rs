@@ -2,13 +2,16 @@
 //! the same parser, resolver and checker) plus lint, on the editor's text, with
 //! the other open documents served before the disk.
 
+use super::actions::{fixes, Fix};
 use super::documents::{uri_of, LineIndex};
+use super::index::{self, Index};
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::driver::{Access, Compilation};
 use crate::source::FileId;
 use lsp_types as lsp;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What requests read: the latest completed analysis of a document.
 pub struct Analysis {
@@ -18,8 +21,28 @@ pub struct Analysis {
     /// The lines of `text`, built once for every request that reads it.
     pub index: LineIndex,
     pub compilation: Option<Compilation>,
+    /// Every name of the compilation and what it refers to, and its other
+    /// words, built once.
+    pub words: Index,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
+    /// The quick fixes of those diagnostics.
+    pub fixes: Vec<Fix>,
+    /// The `.mlp` files of the project, what a `use` may import (listed on
+    /// the worker thread: a completion never reads the disk).
+    pub modules: Arc<[PathBuf]>,
+}
+
+/// The `.mlp` files under `root` whose real location is inside it.
+pub fn project_modules(root: &Path) -> Arc<[PathBuf]> {
+    let Ok(real_root) = std::fs::canonicalize(root) else {
+        return Arc::from([]);
+    };
+    let files = crate::driver::collect_files(&[root.to_path_buf()]).unwrap_or_default();
+    files
+        .into_iter()
+        .filter(|f| std::fs::canonicalize(f).is_ok_and(|real| real.starts_with(&real_root)))
+        .collect()
 }
 
 /// Analyses `text` as the entry file `path`, reading only inside `root`.
@@ -29,6 +52,7 @@ pub fn analyse(
     text: &str,
     root: Option<&Path>,
     open: &HashMap<PathBuf, String>,
+    modules: Arc<[PathBuf]>,
 ) -> Analysis {
     let access = Access {
         root: root.map(Path::to_path_buf),
@@ -48,7 +72,10 @@ pub fn analyse(
             text: text.to_string(),
             index: LineIndex::new(text),
             compilation: None,
+            words: Index::default(),
             diagnostics: Vec::new(),
+            fixes: Vec::new(),
+            modules,
         };
     };
     let all: Vec<Diagnostic> = if compilation.has_errors() {
@@ -68,19 +95,30 @@ pub fn analyse(
             .map(|f| f.diagnostic)
             .collect()
     };
-    let diagnostics = to_lsp(&compilation, &all, FileId(0));
+    let paired = to_lsp(&compilation, &all, FileId(0));
+    let index = LineIndex::new(text);
+    let fixes = fixes(&compilation, text, &index, &paired);
+    let diagnostics = paired.into_iter().map(|(_, d)| d).collect();
     Analysis {
         version,
         text: text.to_string(),
-        index: LineIndex::new(text),
+        index,
+        words: index::build(&compilation),
         compilation: Some(compilation),
         diagnostics,
+        fixes,
+        modules,
     }
 }
 
-/// The diagnostics whose primary label lies in `file`, as LSP diagnostics:
-/// code, severity, message and help, secondary labels as related information.
-pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Vec<lsp::Diagnostic> {
+/// The diagnostics whose primary label lies in `file`, each with its LSP
+/// form: code, severity, message and help, secondary labels as related
+/// information.
+pub fn to_lsp<'d>(
+    compilation: &Compilation,
+    all: &'d [Diagnostic],
+    file: FileId,
+) -> Vec<(&'d Diagnostic, lsp::Diagnostic)> {
     let sources = &compilation.sources;
     let mut indexes: HashMap<FileId, LineIndex> = HashMap::new();
     let mut range = |f: FileId, span| {
@@ -116,7 +154,7 @@ pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Ve
                 })
             })
             .collect();
-        out.push(lsp::Diagnostic {
+        let converted = lsp::Diagnostic {
             range: range(primary.file, primary.span),
             severity: Some(match d.severity {
                 Severity::Error => lsp::DiagnosticSeverity::ERROR,
@@ -128,7 +166,8 @@ pub fn to_lsp(compilation: &Compilation, all: &[Diagnostic], file: FileId) -> Ve
             message,
             related_information: (!related.is_empty()).then_some(related),
             ..Default::default()
-        });
+        };
+        out.push((d, converted));
     }
     out
 }

@@ -1,12 +1,12 @@
-//! Completion and go-to-definition, from the latest analysis: what is in
+//! Completion, from the latest analysis: what is in
 //! scope at the cursor is what the checker computed (schemas at each step,
 //! the catalogue), never a second reading of the language.
 
 use super::analysis::Analysis;
-use super::documents::LineIndex;
 use crate::check::types::Schema;
 use crate::check::{catalog, BlockInfo, Program};
 use lsp_types as lsp;
+use std::path::{Component, Path, PathBuf};
 
 /// The top-level block kinds, as the grammar's `item` lists them.
 const BLOCK_KINDS: [&str; 12] = [
@@ -62,11 +62,23 @@ fn block_at(program: &Program, offset: usize) -> Option<&crate::check::Block> {
 /// that step (the schema before it); in a model, its data's columns, the
 /// algorithms after `:` and the algorithm's hyper-parameters; in an
 /// evaluate, the metrics valid for the model's kind.
-pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::CompletionItem> {
+pub fn completion(
+    analysis: &Analysis,
+    path: &Path,
+    position: lsp::Position,
+) -> Vec<lsp::CompletionItem> {
     let text = &analysis.text;
     let offset = analysis.index.offset(text, position);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..offset];
+    if let Some(typed) = before.strip_prefix("use ") {
+        let start = analysis.index.position(text, offset - typed.len());
+        let range = lsp::Range {
+            start,
+            end: position,
+        };
+        return module_paths(&analysis.modules, path, range);
+    }
     let word_start = before
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map_or(0, |i| i + 1);
@@ -171,20 +183,64 @@ pub fn completion(analysis: &Analysis, position: lsp::Position) -> Vec<lsp::Comp
     }
 }
 
-/// Go to the block a name refers to: its name in its declaration.
-pub fn definition(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Location> {
-    let text = &analysis.text;
-    let offset = analysis.index.offset(text, position);
-    let (start, end) = super::features::word_at(text, offset)?;
-    let compilation = analysis.compilation.as_ref()?;
-    let block = compilation.program.by_name(&text[start..end])?;
-    let span = compilation
-        .resolved
-        .item(block.id)
-        .name()
-        .map_or(block.span, |n| n.span);
-    let source = compilation.sources.get(block.file);
-    let uri = super::documents::uri_of(&source.path)?;
-    let range = LineIndex::new(&source.text).range(&source.text, span);
-    Some(lsp::Location { uri, range })
+/// After `use `: the standard modules, and the project's other files as
+/// `"./path.mlp" as name`, each path relative to the importing file.
+fn module_paths(modules: &[PathBuf], path: &Path, range: lsp::Range) -> Vec<lsp::CompletionItem> {
+    let with_edit = |label: String, insert: String, kind, detail: &str| lsp::CompletionItem {
+        filter_text: Some(label.clone()),
+        text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit {
+            range,
+            new_text: insert,
+        })),
+        ..item(&label, kind, detail.to_string())
+    };
+    let mut out: Vec<_> = crate::resolve::stdlib::MODULES
+        .iter()
+        .map(|(name, _)| {
+            let kind = lsp::CompletionItemKind::MODULE;
+            with_edit(name.to_string(), name.to_string(), kind, "standard library")
+        })
+        .collect();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for module in modules.iter().filter(|m| m.as_path() != path) {
+        let Some(relative) = relative(dir, module) else {
+            continue;
+        };
+        let stem = module
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("module");
+        // The name the import binds must be an identifier.
+        let mut alias: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if alias.starts_with(|c: char| c.is_ascii_digit()) {
+            alias.insert(0, '_');
+        }
+        let label = format!("\"{relative}\"");
+        let insert = format!("{label} as {alias}");
+        out.push(with_edit(
+            label,
+            insert,
+            lsp::CompletionItemKind::FILE,
+            "a file of the project",
+        ));
+    }
+    out
+}
+
+/// `to` relative to the folder `from`, `./` or `../` first, `/` between.
+fn relative(from: &Path, to: &Path) -> Option<String> {
+    let from: Vec<Component> = from.components().collect();
+    let to: Vec<Component> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec![".".into()];
+    if common < from.len() {
+        parts = vec!["..".into(); from.len() - common];
+    }
+    for c in &to[common..] {
+        parts.push(c.as_os_str().to_str()?.to_string());
+    }
+    Some(parts.join("/"))
 }

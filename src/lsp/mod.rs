@@ -7,10 +7,16 @@
 //! of a stale generation are dropped. Requests read the latest completed
 //! analysis (or the current text), never the disk.
 
+pub mod actions;
 pub mod analysis;
 pub mod complete;
 pub mod documents;
 pub mod features;
+pub mod hints;
+pub mod index;
+pub mod references;
+pub mod signature;
+pub mod tokens;
 
 use analysis::Analysis;
 use crossbeam_channel::{select, unbounded, Receiver, Sender};
@@ -22,6 +28,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a rename is refused while the document's last edit is analysed.
+const STALE: &str = "the document changed since it was analysed: try again in a moment";
 
 /// A snapshot of the open documents to analyse.
 struct Job {
@@ -37,6 +47,8 @@ struct Done {
 struct Server {
     conn: Connection,
     root: Option<PathBuf>,
+    /// The client asked for the schema after each step as inlay hints.
+    schema_hints: bool,
     docs: HashMap<String, Document>,
     analyses: HashMap<String, Arc<Analysis>>,
     generation: u64,
@@ -57,6 +69,32 @@ pub fn capabilities() -> lsp::ServerCapabilities {
             ..Default::default()
         }),
         definition_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
+        signature_help_provider: Some(lsp::SignatureHelpOptions {
+            trigger_characters: Some(["(", "{", ","].map(String::from).to_vec()),
+            retrigger_characters: Some(vec![",".into(), "=".into()]),
+            work_done_progress_options: Default::default(),
+        }),
+        semantic_tokens_provider: Some(
+            lsp::SemanticTokensOptions {
+                legend: tokens::legend(),
+                full: Some(lsp::SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                work_done_progress_options: Default::default(),
+            }
+            .into(),
+        ),
+        inlay_hint_provider: Some(lsp::OneOf::Left(true)),
+        code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
+            lsp::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp::CodeActionKind::QUICKFIX]),
+                ..Default::default()
+            },
+        )),
         ..Default::default()
     }
 }
@@ -67,6 +105,10 @@ pub fn run() -> Result<(), String> {
     let (id, params) = conn.initialize_start().map_err(|e| e.to_string())?;
     let params: lsp::InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let root = root_of(&params);
+    let schema_hints = params
+        .initialization_options
+        .as_ref()
+        .is_some_and(|o| o["inlayHints"]["schema"] == true);
     let result = serde_json::json!({
         "capabilities": capabilities(),
         "serverInfo": { "name": "mlp", "version": env!("CARGO_PKG_VERSION") },
@@ -88,6 +130,7 @@ pub fn run() -> Result<(), String> {
     let mut server = Server {
         conn,
         root,
+        schema_hints,
         docs: HashMap::new(),
         analyses: HashMap::new(),
         generation: 0,
@@ -113,7 +156,13 @@ fn root_of(params: &lsp::InitializeParams) -> Option<PathBuf> {
     path_of(&uri)
 }
 
+/// How long a listing of a project's files is used before the folder is
+/// read again: an edit is analysed at every keystroke, a file is added
+/// far more rarely.
+const LISTING_LIFETIME: Duration = Duration::from_secs(5);
+
 fn worker(jobs: Receiver<Job>, done: Sender<Done>, latest: Arc<AtomicU64>, root: Option<PathBuf>) {
+    let mut listed: HashMap<PathBuf, (Instant, Arc<[PathBuf]>)> = HashMap::new();
     while let Ok(mut job) = jobs.recv() {
         // Only the newest job matters: the others are superseded.
         while let Ok(newer) = jobs.try_recv() {
@@ -134,9 +183,28 @@ fn worker(jobs: Receiver<Job>, done: Sender<Done>, latest: Arc<AtomicU64>, root:
             let root = root
                 .clone()
                 .or_else(|| doc.path.parent().map(PathBuf::from));
+            let modules = match &root {
+                Some(r) => {
+                    let listing = listed
+                        .entry(r.clone())
+                        .or_insert_with(|| (Instant::now(), analysis::project_modules(r)));
+                    if listing.0.elapsed() > LISTING_LIFETIME {
+                        *listing = (Instant::now(), analysis::project_modules(r));
+                    }
+                    listing.1.clone()
+                }
+                None => Arc::from([]),
+            };
             // The last resort: no input may end the server.
             let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                analysis::analyse(&doc.path, doc.version, &doc.text, root.as_deref(), &open)
+                analysis::analyse(
+                    &doc.path,
+                    doc.version,
+                    &doc.text,
+                    root.as_deref(),
+                    &open,
+                    modules,
+                )
             }));
             if let Ok(a) = analysed {
                 analyses.push((doc.uri.as_str().to_string(), a));
@@ -290,11 +358,65 @@ impl Server {
             "textDocument/hover" => self.with_position(&req.params, |a, _, pos| {
                 serde_json::to_value(features::hover(a?, pos)).ok()
             }),
-            "textDocument/completion" => self.with_position(&req.params, |a, _, pos| {
-                serde_json::to_value(complete::completion(a?, pos)).ok()
+            "textDocument/completion" => self.with_position(&req.params, |a, doc, pos| {
+                serde_json::to_value(complete::completion(a?, &doc.path, pos)).ok()
             }),
             "textDocument/definition" => self.with_position(&req.params, |a, _, pos| {
-                serde_json::to_value(complete::definition(a?, pos)).ok()
+                serde_json::to_value(references::definition(a?, pos)).ok()
+            }),
+            "textDocument/references" => {
+                let declaration = req.params["context"]["includeDeclaration"] == true;
+                self.with_position(&req.params, |a, _, pos| {
+                    let others = self.others(a?);
+                    serde_json::to_value(references::references(a?, &others, pos, declaration)).ok()
+                })
+            }
+            "textDocument/prepareRename" => self.with_position(&req.params, |a, _, pos| {
+                serde_json::to_value(references::prepare_rename(a?, pos)).ok()
+            }),
+            "textDocument/rename" => {
+                let new_name = req.params["newName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let renamed = self.with_position(&req.params, |a, doc, pos| {
+                    // Edits of an older text would land in the wrong places.
+                    if a?.version != doc.version {
+                        return Some(Err(STALE.to_string()));
+                    }
+                    let others = self.others(a?);
+                    Some(
+                        references::rename(a?, &others, pos, &new_name)
+                            .and_then(|edit| serde_json::to_value(edit).map_err(|e| e.to_string())),
+                    )
+                });
+                return match renamed {
+                    Some(Err(message)) => {
+                        Response::new_err(id, ErrorCode::RequestFailed as i32, message)
+                    }
+                    Some(Ok(edit)) => Response::new_ok(id, edit),
+                    None => Response::new_ok(id, Value::Null),
+                };
+            }
+            "textDocument/codeAction" => self.with_doc(&req.params, |a, doc| {
+                let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
+                // The fixes of an older text: none until the new one is analysed.
+                let current = a.filter(|a| a.version == doc.version);
+                serde_json::to_value(actions::code_actions(current?, &doc.uri, range)).ok()
+            }),
+            "textDocument/signatureHelp" => self.with_position(&req.params, |_, doc, pos| {
+                serde_json::to_value(signature::signature_help(&doc.text, pos)).ok()
+            }),
+            "textDocument/semanticTokens/full" => self.with_doc(&req.params, |a, _| {
+                serde_json::to_value(tokens::semantic_tokens(a?)).ok()
+            }),
+            "textDocument/inlayHint" => self.with_doc(&req.params, |a, _| {
+                let range = serde_json::from_value(req.params.get("range")?.clone()).ok()?;
+                let hints = match self.schema_hints {
+                    true => hints::schema_hints(a?, range),
+                    false => Vec::new(),
+                };
+                serde_json::to_value(hints).ok()
             }),
             "textDocument/formatting" => self.with_doc(&req.params, |_, doc| {
                 serde_json::to_value(features::formatting(doc)).ok()
@@ -313,6 +435,19 @@ impl Server {
         Response::new_ok(id, result.unwrap_or(Value::Null))
     }
 
+    /// The analyses of the open documents other than `this`: where the
+    /// references of a module's blocks in its importers are.
+    /// Only analyses of their document's current text: the positions of
+    /// an older one are not the editor's.
+    fn others(&self, this: &Analysis) -> Vec<&Analysis> {
+        self.analyses
+            .iter()
+            .filter(|(uri, a)| self.docs.get(*uri).is_some_and(|d| d.version == a.version))
+            .map(|(_, a)| &**a)
+            .filter(|a| !std::ptr::eq(*a, this))
+            .collect()
+    }
+
     fn doc_of(&self, params: &Value) -> Option<(Option<&Analysis>, &Document)> {
         let uri = params.get("textDocument")?.get("uri")?.as_str()?;
         let doc = self.docs.get(uri)?;
@@ -328,11 +463,11 @@ impl Server {
         f(analysis, doc)
     }
 
-    fn with_position(
+    fn with_position<T>(
         &self,
         params: &Value,
-        f: impl FnOnce(Option<&Analysis>, &Document, lsp::Position) -> Option<Value>,
-    ) -> Option<Value> {
+        f: impl FnOnce(Option<&Analysis>, &Document, lsp::Position) -> Option<T>,
+    ) -> Option<T> {
         let position: lsp::Position =
             serde_json::from_value(params.get("position")?.clone()).ok()?;
         let (analysis, doc) = self.doc_of(params)?;

@@ -171,7 +171,7 @@ impl Resolved {
             )
             .with_label(m.file, second.span, "not declared in that module");
             let names: Vec<&str> = other.blocks.keys().map(String::as_str).collect();
-            d = with_suggestion(d, &second.name, names, || {
+            d = with_suggestion(d, (m.file, second.span), &second.name, names, || {
                 let mut all: Vec<&str> = other.blocks.keys().map(String::as_str).collect();
                 all.sort_unstable();
                 format!("`{}` declares: {}", first.name, all.join(", "))
@@ -200,21 +200,30 @@ impl Resolved {
             .chain(m.imports.keys())
             .map(String::as_str)
             .collect::<Vec<_>>();
-        Err(with_suggestion(d, &first.name, candidates, || {
-            "declare a block with this name, or import the module that declares it with `use`"
-                .to_string()
-        }))
+        Err(with_suggestion(
+            d,
+            (m.file, first.span),
+            &first.name,
+            candidates,
+            || {
+                "declare a block with this name, or import the module that declares it with `use`"
+                    .to_string()
+            },
+        ))
     }
 }
 
+/// "did you mean" the closest candidate to `name`, written at `at`, or the
+/// help `otherwise` gives.
 fn with_suggestion(
     d: Diagnostic,
+    (file, span): (FileId, Span),
     name: &str,
     candidates: Vec<&str>,
     otherwise: impl FnOnce() -> String,
 ) -> Diagnostic {
     match did_you_mean(name, candidates) {
-        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        Some(s) => d.with_correction(file, span, s),
         None => d.with_help(otherwise()),
     }
 }
@@ -370,7 +379,7 @@ impl State<'_> {
                     .with_label(file, path.span, "not in the standard library");
                     let names = stdlib::MODULES.iter().map(|(n, _)| *n);
                     d = match did_you_mean(&dotted, names) {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        Some(s) => d.with_correction(file, path.span, s),
                         None => d.with_help(format!(
                             "the standard modules are: {}; a local file is imported with `use \"./file.mlp\" as name`",
                             stdlib::MODULES

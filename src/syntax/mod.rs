@@ -62,6 +62,14 @@ pub fn parse(text: &str, file: FileId) -> Parsed {
     }
 }
 
+/// The lexical pass alone: where each top-level block starts and the
+/// comments, for an editor reading a block that is being typed and does
+/// not parse yet.
+pub fn outline(text: &str) -> (Vec<Span>, Vec<ast::Comment>) {
+    let scan = lexical::scan(text, FileId(0));
+    (scan.chunks.iter().map(|c| c.span).collect(), scan.comments)
+}
+
 /// The stack of the parser's threads. pest recurses a few times per level
 /// of nesting, which the lexical pass bounds ([`MAX_NESTING`]); the
 /// deepest nesting allowed takes between 1 and 2 MiB in a debug build

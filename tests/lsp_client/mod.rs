@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -186,4 +186,148 @@ impl Drop for Client {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+// What the tests of the language server share: the repository, the server
+// started on it, the fixtures they open, and positions and edits as the
+// protocol writes them.
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+pub fn start() -> Client {
+    Client::start(env!("CARGO_BIN_EXE_mlp"), &root(), json!({}))
+}
+
+/// Opens the credit example: its text and its URI.
+pub fn open_credit(client: &mut Client) -> (String, String) {
+    let path = root().join("examples/credit/main.mlp");
+    let text = std::fs::read_to_string(&path).expect("the credit example is readable");
+    let u = client.open(&path, &text);
+    (text, u)
+}
+
+pub fn codes(diagnostics: &[Value]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+pub fn errors(diagnostics: &[Value]) -> Vec<&Value> {
+    diagnostics.iter().filter(|d| d["severity"] == 1).collect()
+}
+
+/// The line and UTF-16 column of the first `needle` of `text`, plus `shift`.
+pub fn position_of(text: &str, needle: &str, shift: usize) -> Value {
+    let (line, col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i, c + shift)))
+        .unwrap_or_else(|| panic!("`{needle}` is in the file"));
+    json!({"line": line, "character": col})
+}
+
+/// The answer to a `method` request at the first `needle` of `text`, plus
+/// `shift` characters.
+pub fn answer_at(
+    client: &mut Client,
+    method: &str,
+    u: &str,
+    text: &str,
+    needle: &str,
+    shift: usize,
+) -> Value {
+    answer_with(client, method, u, text, (needle, shift), json!({}))
+}
+
+/// [`answer_at`] with more parameters (`context`, `newName`...).
+pub fn answer_with(
+    client: &mut Client,
+    method: &str,
+    u: &str,
+    text: &str,
+    (needle, shift): (&str, usize),
+    more: Value,
+) -> Value {
+    let mut params =
+        json!({"textDocument": {"uri": u}, "position": position_of(text, needle, shift)});
+    for (k, v) in more.as_object().cloned().unwrap_or_default() {
+        params[k] = v;
+    }
+    client.request(method, params)
+}
+
+/// Opens the two-module fixture of `tests/fixtures/lsp`: (text, URI) of
+/// `main.mlp`, then of the module it imports, `tables.mlp`.
+pub fn open_project(client: &mut Client) -> ((String, String), (String, String)) {
+    let dir = root().join("tests/fixtures/lsp");
+    let mut open = |name: &str| {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).expect("the fixture is readable");
+        let u = client.open(&path, &text);
+        (text, u)
+    };
+    let main = open("main.mlp");
+    let tables = open("tables.mlp");
+    client.diagnostics(&main.1, 1);
+    client.diagnostics(&tables.1, 1);
+    (main, tables)
+}
+
+/// The (uri, line, character) of each location, sorted.
+pub fn places(answer: &Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = answer["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of locations: {answer}"))
+        .iter()
+        .map(|l| {
+            let start = &l["range"]["start"];
+            let uri = l["uri"].as_str().unwrap_or_default().to_string();
+            (
+                uri,
+                start["line"].as_u64().unwrap(),
+                start["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Where `needle` (plus `shift`) is in `text`, as a place of [`places`].
+pub fn place(u: &str, text: &str, needle: &str, shift: usize) -> (String, u64, u64) {
+    let p = position_of(text, needle, shift);
+    (
+        u.to_string(),
+        p["line"].as_u64().unwrap(),
+        p["character"].as_u64().unwrap(),
+    )
+}
+
+/// `text` with the edits of `edits` (ASCII text: columns are bytes).
+pub fn apply_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| {
+        let line = p["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        start + p["character"].as_u64().unwrap() as usize
+    };
+    let mut spans: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| {
+            let new = e["newText"].as_str().unwrap().to_string();
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                new,
+            )
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut out = text.to_string();
+    for (start, end, new) in spans {
+        out.replace_range(start..end, &new);
+    }
+    out
 }
