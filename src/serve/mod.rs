@@ -33,6 +33,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// How often the latency samples are folded into the histogram's buckets.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
 /// What a request may cost.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -528,6 +531,16 @@ pub fn serve(scorer: Scorer, options: Options) -> Result<(), String> {
             "mlp serve: model `{}` ({}) on http://{address}",
             app.scorer.artifact.name, app.scorer.hash
         );
+        // The recorder keeps every latency sample until they are folded
+        // into the buckets: unscraped, it would grow by each request.
+        let metrics = app.metrics.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(METRICS_UPKEEP);
+            loop {
+                every.tick().await;
+                metrics.run_upkeep();
+            }
+        });
         axum::serve(listener, router(app))
             .with_graceful_shutdown(shutdown_signal())
             .await
