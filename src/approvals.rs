@@ -96,6 +96,28 @@ pub fn model_hashes(run: &Path) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
+/// What lint needs to judge approvals: the project's records and the hash
+/// of each model of its latest run (none before a first run).
+#[derive(Default)]
+pub struct Evidence {
+    pub approvals: Vec<Approval>,
+    pub model_hashes: BTreeMap<String, String>,
+}
+
+/// The evidence of `project`, read the same way by `mlp lint` and the
+/// language server, so both judge an approval against the same hashes.
+pub fn evidence(project: &Path) -> Result<Evidence, String> {
+    let approvals = load(project)?.into_iter().map(|(_, a)| a).collect();
+    let model_hashes = match latest_run(project) {
+        Some(run) => model_hashes(&run)?,
+        None => BTreeMap::new(),
+    };
+    Ok(Evidence {
+        approvals,
+        model_hashes,
+    })
+}
+
 /// Why an approver or a reason cannot be recorded.
 pub fn validate(by: &str, reason: &str) -> Result<(), String> {
     let email = by

@@ -884,19 +884,14 @@ fn lint(
         if usage_errors(&compilation) {
             return Ok(EXIT_USAGE);
         }
-        let approvals = mlp::approvals::load(&compilation.project_dir)
+        let evidence = mlp::approvals::evidence(&compilation.project_dir)
             .map_err(|e| IoError::new(&compilation.project_dir, e))?;
-        let approvals: Vec<_> = approvals.into_iter().map(|(_, a)| a).collect();
-        let hashes = match mlp::approvals::latest_run(&compilation.project_dir) {
-            Some(run) => mlp::approvals::model_hashes(&run).map_err(|e| IoError::new(&run, e))?,
-            None => Default::default(),
-        };
-        compilations.push((compilation, approvals, hashes));
+        compilations.push((compilation, evidence));
     }
     let reports: Vec<mlp::lint::output::Report> = compilations
         .iter()
-        .map(|(c, approvals, hashes)| {
-            let context = mlp::lint::Context::of(c, approvals, hashes);
+        .map(|(c, evidence)| {
+            let context = mlp::lint::Context::of(c, &evidence.approvals, &evidence.model_hashes);
             let linted = mlp::lint::lint_with_check(&context);
             mlp::lint::output::Report {
                 sources: &c.sources,

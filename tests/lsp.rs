@@ -388,3 +388,39 @@ fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_met
     let kinds = completions_at(&mut client, &u, &text, "model scorer", 0);
     assert!(kinds.contains(&"transform".to_string()) && kinds.contains(&"deploy".to_string()));
 }
+
+/// The server lints with the latest run's model hashes, as `mlp lint`
+/// does: an approval recorded for another model is stale in both.
+#[test]
+fn a_stale_approval_is_reported_by_the_server_as_by_mlp_lint() {
+    let dir = common::project(&root().join("examples/credit"));
+    let output = common::run(&dir, &["--quiet"]);
+    assert!(output.status.success(), "{}", common::text(&output));
+    for entry in std::fs::read_dir(dir.join("approvals")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut record: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        record["model_hash"] = json!("0".repeat(32));
+        std::fs::write(&path, record.to_string()).unwrap();
+    }
+    let lint = common::command()
+        .args(["lint", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&lint.stdout).unwrap();
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["waived"].is_null())
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(found, ["GOV027"], "{}", common::text(&lint));
+    let mut client = Client::start(env!("CARGO_BIN_EXE_mlp"), &dir, json!({}));
+    let path = dir.join("main.mlp");
+    let u = client.open(&path, &std::fs::read_to_string(&path).unwrap());
+    let diagnostics = client.diagnostics(&u, 1);
+    assert_eq!(codes(&diagnostics), ["GOV027"], "{diagnostics:?}");
+    client.shutdown();
+}

@@ -81,13 +81,11 @@ pub fn analyse(
     let all: Vec<Diagnostic> = if compilation.has_errors() {
         compilation.diagnostics.clone()
     } else {
-        let approvals: Vec<_> = crate::approvals::load(&compilation.project_dir)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect();
-        let hashes = Default::default();
-        let context = crate::lint::Context::of(&compilation, &approvals, &hashes);
+        // A damaged record counts as none here (its approval is reported
+        // missing, the strict reading); `mlp lint` names the file.
+        let evidence = crate::approvals::evidence(&compilation.project_dir).unwrap_or_default();
+        let context =
+            crate::lint::Context::of(&compilation, &evidence.approvals, &evidence.model_hashes);
         crate::lint::lint_with_check(&context)
             .findings
             .into_iter()
