@@ -1,5 +1,6 @@
 //! Latency of `mlp lsp` on a generated pipeline of 10k lines: the time from a
-//! `didChange` to its `publishDiagnostics`, and of a hover, median and p95.
+//! `didChange` to its `publishDiagnostics`, of a hover and of a completion
+//! in a transform chain (its columns in scope), median and p95.
 //! Run with `cargo bench --bench lsp`; figures in docs/performance.md.
 
 mod common;
@@ -23,8 +24,18 @@ fn main() {
     let u = client.open(&path, &text);
     client.diagnostics(&u, 1);
     let line = text.lines().count() as u32;
+    // Inside the first step of a chain: the columns in scope are offered.
+    let (step_line, step_col) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| {
+            l.find("| ")
+                .map(|c| (i, l[c..].find('(').map_or(c + 2, |p| c + p + 1)))
+        })
+        .expect("the generated pipeline has a transform chain");
     let mut change = Vec::new();
     let mut hover = Vec::new();
+    let mut complete = Vec::new();
     for version in 2..42i64 {
         let at = json!({"line": line, "character": 0});
         let start = Instant::now();
@@ -37,9 +48,23 @@ fn main() {
             json!({"textDocument": {"uri": u}, "position": {"line": 12, "character": 12}}),
         );
         hover.push(start.elapsed().as_secs_f64() * 1e3);
+        let start = Instant::now();
+        let items = client.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": u}, "position": {"line": step_line, "character": step_col}}),
+        );
+        complete.push(start.elapsed().as_secs_f64() * 1e3);
+        assert!(
+            items.to_string().contains("label"),
+            "no completion items: {items}"
+        );
         client.pending.clear();
     }
-    for (name, mut v) in [("didChange→publishDiagnostics", change), ("hover", hover)] {
+    for (name, mut v) in [
+        ("didChange→publishDiagnostics", change),
+        ("hover", hover),
+        ("completion", complete),
+    ] {
         v.sort_by(f64::total_cmp);
         println!(
             "{name}: median {:.1} ms, p95 {:.1} ms ({} samples, {} lines)",
