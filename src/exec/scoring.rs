@@ -36,8 +36,11 @@ use std::collections::BTreeSet;
 /// The column that carries each input row's index through the steps.
 const ROW: &str = "__mlp_row";
 
-/// Up to this many rows, a request takes the row path: past it, polars'
-/// planning costs less than its columnar work saves.
+/// Up to this many rows, a request takes the row path. The server runs it
+/// on its async worker, outside the request timeout, so its work is
+/// bounded: 100 rows took 0.47 ms a request (docs/performance.md), so 256
+/// stay near a millisecond; larger requests go to polars on the blocking
+/// pool, within the timeout.
 pub const ROW_PATH_ROWS: usize = 256;
 
 /// The model's steps from its source compiled for the row path, and where
