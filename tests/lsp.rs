@@ -424,3 +424,40 @@ fn a_stale_approval_is_reported_by_the_server_as_by_mlp_lint() {
     assert_eq!(codes(&diagnostics), ["GOV027"], "{diagnostics:?}");
     client.shutdown();
 }
+
+/// A module is checked with its open importers: a rule that the importer's
+/// high risk tier turns on reports the module's source in the module, once.
+#[test]
+fn a_module_shows_what_its_open_importer_finds_in_it() {
+    let dir = std::env::temp_dir().join(format!("mlp-lsp-importer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let main = "use \"./tables.mlp\" as tables\n\npipeline scoring {\n  owner = \"team@example.com\"\n  risk = high\n}\n\ntransform ready = tables.loans | select(income, bad)\n";
+    let tables = "source loans: csv {\n  path = \"loans.csv\"\n  schema {\n    income: float\n    bad:    bool @target\n  }\n}\n";
+    std::fs::write(dir.join("main.mlp"), main).unwrap();
+    std::fs::write(dir.join("tables.mlp"), tables).unwrap();
+    let mut client = Client::start(env!("CARGO_BIN_EXE_mlp"), &dir, json!({}));
+    let alone = client.open(&dir.join("tables.mlp"), tables);
+    let before = codes(&client.diagnostics(&alone, 1));
+    assert!(!before.contains(&"GOV010".to_string()), "{before:?}");
+    client.open(&dir.join("main.mlp"), main);
+    let found = client.wait(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(alone)
+            && m["params"]["diagnostics"].to_string().contains("GOV010")
+    });
+    let found: Vec<Value> = found["params"]["diagnostics"].as_array().unwrap().clone();
+    let all = codes(&found);
+    let count = |code: &str| all.iter().filter(|c| *c == code).count();
+    assert_eq!(
+        count("GOV010"),
+        2,
+        "origin and purpose, once each: {found:?}"
+    );
+    assert_eq!(
+        count("GOV009"),
+        1,
+        "found alone and by the importer, shown once: {found:?}"
+    );
+    client.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}

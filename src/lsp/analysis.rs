@@ -26,6 +26,13 @@ pub struct Analysis {
     pub words: Index,
     /// The LSP diagnostics of the document itself.
     pub diagnostics: Vec<lsp::Diagnostic>,
+    /// The document's real path, the real paths of the project modules it
+    /// imports, and the diagnostics this analysis found in each of them: an
+    /// imported module open beside it shows these instead of its own (it
+    /// is checked with its importers, not as a pipeline of its own).
+    pub path: Option<PathBuf>,
+    pub imports: Vec<PathBuf>,
+    pub in_modules: Vec<(PathBuf, Vec<lsp::Diagnostic>)>,
     /// The quick fixes of those diagnostics.
     pub fixes: Vec<Fix>,
     /// The `.mlp` files of the project, what a `use` may import (listed on
@@ -74,6 +81,9 @@ pub fn analyse(
             compilation: None,
             words: Index::default(),
             diagnostics: Vec::new(),
+            path: std::fs::canonicalize(path).ok(),
+            imports: Vec::new(),
+            in_modules: Vec::new(),
             fixes: Vec::new(),
             modules,
         };
@@ -94,6 +104,29 @@ pub fn analyse(
             .collect()
     };
     let paired = to_lsp(&compilation, &all, FileId(0));
+    // The modules on disk (the standard library's have no real path).
+    let modules_read: Vec<(FileId, PathBuf)> = compilation
+        .sources
+        .ids()
+        .filter(|f| *f != FileId(0))
+        .filter_map(|f| {
+            Some((
+                f,
+                std::fs::canonicalize(&compilation.sources.get(f).path).ok()?,
+            ))
+        })
+        .collect();
+    let in_modules = modules_read
+        .iter()
+        .map(|(f, real)| {
+            let found = to_lsp(&compilation, &all, *f)
+                .into_iter()
+                .map(|(_, d)| d)
+                .collect();
+            (real.clone(), found)
+        })
+        .collect();
+    let imports = modules_read.into_iter().map(|(_, real)| real).collect();
     let index = LineIndex::new(text);
     let fixes = fixes(&compilation, text, &index, &paired);
     let diagnostics = paired.into_iter().map(|(_, d)| d).collect();
@@ -104,6 +137,9 @@ pub fn analyse(
         words: index::build(&compilation),
         compilation: Some(compilation),
         diagnostics,
+        path: std::fs::canonicalize(path).ok(),
+        imports,
+        in_modules,
         fixes,
         modules,
     }

@@ -251,8 +251,19 @@ impl Server {
                     if finished.generation != self.generation {
                         continue; // superseded by a newer edit
                     }
+                    for (uri, analysis) in &finished.analyses {
+                        let importers: Vec<&Analysis> = finished
+                            .analyses
+                            .iter()
+                            .filter(|(other, a)| {
+                                other != uri
+                                    && analysis.path.as_ref().is_some_and(|p| a.imports.contains(p))
+                            })
+                            .map(|(_, a)| a)
+                            .collect();
+                        self.publish(uri, analysis, &importers);
+                    }
                     for (uri, analysis) in finished.analyses {
-                        self.publish(&uri, &analysis);
                         self.analyses.insert(uri, Arc::new(analysis));
                     }
                 }
@@ -264,13 +275,38 @@ impl Server {
         let _ = self.conn.sender.send(msg);
     }
 
-    fn publish(&self, uri: &str, analysis: &Analysis) {
+    /// Publishes a document's diagnostics: its own, or, for a module that
+    /// open documents import, what their analyses found in it (one finding
+    /// two importers share once, at its highest severity).
+    fn publish(&self, uri: &str, analysis: &Analysis, importers: &[&Analysis]) {
         let Some(doc) = self.docs.get(uri) else {
             return;
         };
+        let diagnostics = if importers.is_empty() {
+            analysis.diagnostics.clone()
+        } else {
+            let mut merged: Vec<lsp::Diagnostic> = Vec::new();
+            let found = importers
+                .iter()
+                .flat_map(|a| &a.in_modules)
+                .filter(|(path, _)| analysis.path.as_ref() == Some(path))
+                .flat_map(|(_, found)| found);
+            for d in found {
+                let same = |o: &&mut lsp::Diagnostic| {
+                    o.range == d.range && o.code == d.code && o.message == d.message
+                };
+                match merged.iter_mut().find(same) {
+                    // ERROR is 1: a lower severity number is more severe.
+                    Some(o) if d.severity < o.severity => *o = d.clone(),
+                    Some(_) => {}
+                    None => merged.push(d.clone()),
+                }
+            }
+            merged
+        };
         let params = lsp::PublishDiagnosticsParams {
             uri: doc.uri.clone(),
-            diagnostics: analysis.diagnostics.clone(),
+            diagnostics,
             version: Some(analysis.version),
         };
         self.send(Message::Notification(Notification::new(
