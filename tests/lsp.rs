@@ -387,6 +387,28 @@ fn completion_knows_the_columns_in_scope_at_each_step_the_operations_and_the_met
     // At the start of a line: the block kinds.
     let kinds = completions_at(&mut client, &u, &text, "model scorer", 0);
     assert!(kinds.contains(&"transform".to_string()) && kinds.contains(&"deploy".to_string()));
+    // At the start of a line of a block's body: its kind's fields and nested blocks.
+    let source = completions_at(
+        &mut client,
+        &u,
+        &text,
+        "  path = \"data/credit_data.csv\"",
+        2,
+    );
+    for field in ["path", "schema", "expect", "origin", "purpose"] {
+        assert!(source.contains(&field.to_string()), "{field}: {source:?}");
+    }
+    assert!(!source.contains(&"hyper".to_string()), "{source:?}");
+    let model = completions_at(
+        &mut client,
+        &u,
+        &text,
+        "  features = all_except(Status, Marital)",
+        2,
+    );
+    for field in ["data", "target", "features", "hyper"] {
+        assert!(model.contains(&field.to_string()), "{field}: {model:?}");
+    }
 }
 
 /// The server lints with the latest run's model hashes, as `mlp lint`

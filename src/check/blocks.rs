@@ -102,6 +102,27 @@ pub(super) fn field_specs(item: &ast::Item) -> &'static [Spec] {
     }
 }
 
+/// What may start a line of `item`'s body: its fields (a dotted field by
+/// its group, `resources`), each with whether it is required, then the
+/// nested blocks its kind reads.
+pub fn body_words(item: &ast::Item) -> Vec<(&'static str, bool)> {
+    let mut words: Vec<(&'static str, bool)> = Vec::new();
+    for (name, _, required) in field_specs(item) {
+        let word = name.split('.').next().unwrap_or(name);
+        if !words.iter().any(|(w, _)| *w == word) {
+            words.push((word, *required));
+        }
+    }
+    let nested: &[&'static str] = match &item.kind {
+        ast::ItemKind::Source(_) => &["schema", "expect"],
+        ast::ItemKind::Model(_) => &["hyper"],
+        ast::ItemKind::Deploy(_) => &["monitor", "environment"],
+        _ => &[],
+    };
+    words.extend(nested.iter().map(|w| (*w, false)));
+    words
+}
+
 pub(super) fn field_specs_deploy() -> &'static [Spec] {
     DEPLOY
 }

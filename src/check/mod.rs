@@ -9,6 +9,7 @@ mod blocks;
 pub mod catalog;
 mod expr;
 mod ops;
+pub use blocks::body_words;
 pub use ops::one_hot_column;
 mod policy;
 pub mod program;

@@ -110,6 +110,11 @@ pub fn completion(
     let Some(compilation) = analysis.compilation.as_ref() else {
         return Vec::new();
     };
+    if context.is_empty() {
+        if let Some(words) = body_words_at(compilation, text, offset) {
+            return words;
+        }
+    }
     let program = &compilation.program;
     let Some(block) = block_at(program, offset) else {
         return Vec::new();
@@ -181,6 +186,36 @@ pub fn completion(
         }
         _ => Vec::new(),
     }
+}
+
+/// At the start of a line directly in a block's body (not in a nested
+/// block such as `schema { }`), the fields and nested blocks of its kind.
+fn body_words_at(
+    compilation: &crate::driver::Compilation,
+    text: &str,
+    offset: usize,
+) -> Option<Vec<lsp::CompletionItem>> {
+    let entry = compilation.resolved.modules.first()?;
+    let block = entry
+        .ast
+        .items
+        .iter()
+        .find(|i| (i.span.start as usize) < offset && offset <= i.span.end as usize)?;
+    let inside = text.get(block.span.start as usize..offset)?;
+    let depth = inside.matches('{').count() as i64 - inside.matches('}').count() as i64;
+    if depth != 1 {
+        return None;
+    }
+    let words = crate::check::body_words(block);
+    (!words.is_empty()).then(|| {
+        words
+            .into_iter()
+            .map(|(word, required)| {
+                let detail = if required { "required" } else { "optional" };
+                item(word, lsp::CompletionItemKind::FIELD, detail.into())
+            })
+            .collect()
+    })
 }
 
 /// After `use `: the standard modules, and the project's other files as
