@@ -157,6 +157,8 @@ fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
         value.contains("step** `derive`") && value.contains("`loan_to_value`"),
         "{hover}"
     );
+    // With what the operation does, from the catalogue.
+    assert!(value.contains("adds a column per"), "{hover}");
     // Unknown documents answer null.
     let none = client.request(
         "textDocument/hover",

@@ -181,6 +181,8 @@ pub struct Operation {
     /// The named arguments it accepts; `None` when any name is accepted
     /// (`derive`, `rename`).
     pub named: Option<Vec<String>>,
+    /// What it does, in a line.
+    pub meaning: String,
 }
 
 #[derive(Debug, Default)]
@@ -282,11 +284,16 @@ pub fn parse() -> Result<Catalog, String> {
             Some("enum") => Columns::Enum,
             _ => return Err(format!("operation `{}`: bad columns", entry.name.name)),
         };
+        let meaning = match entry.body.field("meaning").map(|f| &f.value.kind) {
+            Some(ast::ExprKind::Str(text)) => text.clone(),
+            _ => return Err(format!("operation `{}`: no `meaning`", entry.name.name)),
+        };
         catalog.operations.push(Operation {
             name: entry.name.name.clone(),
             columns,
             fitted,
             named,
+            meaning,
         });
     }
     Ok(catalog)

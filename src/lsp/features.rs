@@ -60,8 +60,12 @@ pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover>
                 if step.span.contains(start) && text.get(step.span.range())?.contains(word) {
                     let head = text[step.span.range()].trim_start_matches(['|', ' ']);
                     if head.starts_with(word) {
+                        let meaning = crate::check::catalog::get()
+                            .operation(&step.op)
+                            .map(|o| format!(": {}", o.meaning))
+                            .unwrap_or_default();
                         value = Some(format!(
-                            "**step** `{}` of `{}`; schema after it:\n\n{}",
+                            "**step** `{}`{meaning}\n\nin `{}`; schema after it:\n\n{}",
                             step.op,
                             block.name,
                             schema_table(&step.schema)
