@@ -239,3 +239,48 @@ fn operations_take_the_column_kinds_of_the_catalogue() {
     }
     assert!(checked >= 30, "{checked} operation and column pairs");
 }
+
+/// `filter` narrows the nullable columns its condition needs to be true.
+#[test]
+fn a_filter_makes_the_columns_its_condition_needs_non_null() {
+    let text = |condition: &str| {
+        format!(
+            r#"
+source s: csv {{ path = "s.csv", schema {{ a: float?, b: float?, c: float?, y: bool? }} }}
+transform t = s | filter({condition})
+"#
+        )
+    };
+    let nullable = |condition: &str| -> Vec<String> {
+        let (program, codes) = run(&text(condition));
+        assert!(codes.is_empty(), "{condition}: {codes:?}");
+        let t = program.by_name("t").expect("transform t");
+        let mlp::check::program::BlockInfo::Transform(t) = &t.info else {
+            panic!("t is a transform")
+        };
+        t.schema
+            .columns
+            .iter()
+            .filter(|c| c.nullable)
+            .map(|c| c.name.to_string())
+            .collect()
+    };
+    assert_eq!(nullable("not is_null(y)"), ["a", "b", "c"]);
+    assert_eq!(nullable("a > 0 and not is_null(y)"), ["b", "c"]);
+    assert_eq!(nullable("(a + b) * 2 >= c"), ["y"]);
+    assert_eq!(nullable("a in 1..5 or a > 10"), ["b", "c", "y"]);
+    // Only what both sides of an `or` need, nothing that `is_null` or
+    // `coalesce` read, nothing under a `not` of an `and`.
+    assert_eq!(nullable("a > 0 or b > 0"), ["a", "b", "c", "y"]);
+    assert_eq!(nullable("is_null(a) or a > 0"), ["a", "b", "c", "y"]);
+    assert_eq!(nullable("coalesce(a, 0.0) > 0"), ["a", "b", "c", "y"]);
+    assert_eq!(nullable("not (a > 0 and b > 0)"), ["a", "b", "c", "y"]);
+    assert_eq!(nullable("not (a > 0)"), ["b", "c", "y"]);
+    // The fix the nullable-target error suggests now works.
+    let model = format!(
+        "{}split h = t {{ train = 0.8, test = 0.2 }}\nmodel m: logistic_regression {{ data = h.train, target = y, features = [] }}\n",
+        text("not is_null(y) and not is_null(a)")
+    );
+    let (_, codes) = run(&model.replace("features = []", "features = [a]"));
+    assert!(codes.is_empty(), "{codes:?}");
+}

@@ -9,6 +9,7 @@ use crate::diagnostics::{codes, did_you_mean, Diagnostic};
 use crate::resolve::ModuleId;
 use crate::source::FileId;
 use crate::syntax::ast::{self, ExprKind};
+use std::collections::BTreeSet;
 
 /// Where a step runs.
 pub(super) struct StepCtx<'a> {
@@ -336,9 +337,11 @@ impl Checker<'_> {
                         .with_help("write `filter(age >= 18 and income > 0)`");
                     self.diags.push(d);
                 }
+                let mut narrowed = BTreeSet::new();
                 for arg in positional {
                     let scope = ctx.scope(schema, removed);
                     let t = self.type_expr(&scope, &arg.value);
+                    non_null_when_true(&arg.value, schema, &mut narrowed);
                     if let Some(ty) = &t.ty {
                         if *ty != ColumnType::Bool {
                             self.diags.push(
@@ -353,6 +356,14 @@ impl Checker<'_> {
                                 .with_help("compare it: `filter(x > 0)`"),
                             );
                         }
+                    }
+                }
+                // A kept row is one where the condition is true, and a
+                // condition that reads a missing value is not true: the
+                // columns it needs are not null after the filter.
+                for col in schema.columns.iter_mut() {
+                    if narrowed.contains(&*col.name) {
+                        col.nullable = false;
                     }
                 }
             }
@@ -863,4 +874,97 @@ pub fn one_hot_column(column: &str, variant: &str) -> String {
         "{column}_{}",
         variant.replace(|ch: char| !ch.is_ascii_alphanumeric(), "_")
     )
+}
+
+/// The columns of `schema` that are not null wherever `expr` is true
+/// (added to `out`): `x > 0`, `not is_null(x)`, `x in 1..5` need `x`;
+/// `a and b` needs what either needs, `a or b` what both need.
+fn non_null_when_true(expr: &ast::Expr, schema: &Schema, out: &mut BTreeSet<String>) {
+    use ast::{BinaryOp, ExprKind, UnaryOp};
+    match &expr.kind {
+        ExprKind::Paren(inner) => non_null_when_true(inner, schema, out),
+        ExprKind::Binary {
+            op: BinaryOp::And,
+            lhs,
+            rhs,
+        } => {
+            non_null_when_true(lhs, schema, out);
+            non_null_when_true(rhs, schema, out);
+        }
+        ExprKind::Binary {
+            op: BinaryOp::Or,
+            lhs,
+            rhs,
+        } => {
+            let (mut left, mut right) = (BTreeSet::new(), BTreeSet::new());
+            non_null_when_true(lhs, schema, &mut left);
+            non_null_when_true(rhs, schema, &mut right);
+            out.extend(left.intersection(&right).cloned());
+        }
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            operand,
+        } => match is_null_of(operand) {
+            Some(column) if schema.get(column).is_some() => {
+                out.insert(column.to_string());
+            }
+            // `not x` is true where `x` is false: not null.
+            _ => null_if_null(operand, schema, out),
+        },
+        _ if is_null_of(expr).is_some() => {}
+        _ => null_if_null(expr, schema, out),
+    }
+}
+
+/// `c` when `expr` is `is_null(c)`.
+fn is_null_of(expr: &ast::Expr) -> Option<&str> {
+    match &expr.kind {
+        ast::ExprKind::Paren(inner) => is_null_of(inner),
+        ast::ExprKind::Call { callee, args } => match (&callee.kind, args.as_slice()) {
+            (ast::ExprKind::Name(f), [arg]) if f.name == "is_null" => match &arg.value.kind {
+                ast::ExprKind::Name(c) => Some(&c.name),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The columns whose null makes `expr` null (added to `out`): operands of
+/// arithmetic, comparisons, membership and the functions other than
+/// `is_null` and `coalesce`; `and`/`or` are not among them (`null and
+/// false` is false).
+fn null_if_null(expr: &ast::Expr, schema: &Schema, out: &mut BTreeSet<String>) {
+    use ast::{BinaryOp, ExprKind};
+    match &expr.kind {
+        ExprKind::Name(id) if schema.get(&id.name).is_some() => {
+            out.insert(id.name.clone());
+        }
+        ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => {
+            null_if_null(inner, schema, out)
+        }
+        ExprKind::Binary {
+            op: BinaryOp::And | BinaryOp::Or,
+            ..
+        } => {}
+        ExprKind::Binary {
+            op: BinaryOp::In | BinaryOp::NotIn,
+            lhs,
+            ..
+        } => null_if_null(lhs, schema, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            null_if_null(lhs, schema, out);
+            null_if_null(rhs, schema, out);
+        }
+        ExprKind::Call { callee, args } => {
+            let strict = matches!(&callee.kind, ExprKind::Name(f) if f.name != "is_null" && f.name != "coalesce");
+            if strict {
+                for arg in args {
+                    null_if_null(&arg.value, schema, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
