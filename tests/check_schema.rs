@@ -284,3 +284,22 @@ transform t = s | filter({condition})
     let (_, codes) = run(&model.replace("features = []", "features = [a]"));
     assert!(codes.is_empty(), "{codes:?}");
 }
+
+/// `derive` may replace a column: in its place, with the expression's type,
+/// nullability and tags.
+#[test]
+fn derive_replaces_a_column_of_the_same_name_in_place() {
+    let (program, codes) = run(r#"
+source s: csv { path = "s.csv", schema { id: int @id, income: int? @pii, age: int } }
+transform t = s | derive(income = log(income + 1), age = age * 2)
+"#);
+    assert!(codes.is_empty(), "{codes:?}");
+    let t = program.by_name("t").expect("transform t");
+    let mlp::check::program::BlockInfo::Transform(t) = &t.info else {
+        panic!("t is a transform")
+    };
+    assert_eq!(
+        columns(&t.schema),
+        ["id:int @id", "income:float? @pii", "age:int"]
+    );
+}

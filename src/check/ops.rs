@@ -381,18 +381,15 @@ impl Checker<'_> {
                     let Some(new) = &arg.name else { continue };
                     let scope = ctx.scope(schema, removed);
                     let t = self.type_expr(&scope, &arg.value);
-                    if schema.get(&new.name).is_some() {
-                        self.duplicate_column(ctx, new, "derive a column with a new name");
-                        continue;
-                    }
                     let Some(ty) = t.ty else { continue };
                     derived.push(&new.name);
-                    schema.columns.push(Column::new(
-                        new.name.clone(),
-                        ty,
-                        t.nullable,
-                        t.tags.derived(),
-                    ));
+                    let column = Column::new(new.name.clone(), ty, t.nullable, t.tags.derived());
+                    // A column of that name is replaced where it stands,
+                    // with the expression's type (`Income = log(Income + 1)`).
+                    match schema.columns.iter().position(|c| *c.name == *new.name) {
+                        Some(at) => schema.columns[at] = column,
+                        None => schema.columns.push(column),
+                    }
                 }
                 for new in derived {
                     removed.remove(new);
