@@ -159,6 +159,23 @@ fn hover_on_a_table_shows_its_columns_and_on_a_step_the_schema_after_it() {
     );
     // With what the operation does, from the catalogue.
     assert!(value.contains("adds a column per"), "{hover}");
+    // A column where a step reads it: its type there, nullable before the
+    // impute and not after it.
+    let column = |client: &mut Client, needle: &str| {
+        let hover = answer_at(client, "textDocument/hover", &u, &text, needle, 1);
+        hover["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        column(&mut client, "(Income, Assets, Debt"),
+        "**column** `Income`: `float?`"
+    );
+    assert_eq!(
+        column(&mut client, " Income - Expenses"),
+        "**column** `Income`: `float`"
+    );
     // Unknown documents answer null.
     let none = client.request(
         "textDocument/hover",

@@ -5,6 +5,8 @@ use super::analysis::Analysis;
 use super::documents::{Document, LineIndex};
 use crate::check::types::Schema;
 use crate::check::BlockInfo;
+use crate::driver::Compilation;
+use crate::source::FileId;
 use crate::syntax::{self, ast};
 use lsp_types as lsp;
 
@@ -74,6 +76,9 @@ pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover>
                 }
             }
         }
+    }
+    if value.is_none() {
+        value = column_hover(analysis, compilation, start);
     }
     if value.is_none() {
         if let Some(block) = program.by_name(word) {
@@ -153,6 +158,26 @@ pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover>
         }),
         range: Some(index.range(text, crate::source::Span::new(start, end))),
     })
+}
+
+/// A column where it is read: its type, nullability and tags there.
+fn column_hover(analysis: &Analysis, compilation: &Compilation, offset: usize) -> Option<String> {
+    let found = super::index::at(&analysis.words.names, FileId(0), offset)?;
+    let super::index::Target::Column { name, site } = &found.target else {
+        return None;
+    };
+    let column = super::index::site_schema(compilation, *site)?.get(name)?;
+    let tags: Vec<String> = column.tags.iter().map(|t| format!("@{t}")).collect();
+    Some(format!(
+        "**column** `{}`: `{}`{}",
+        column.name,
+        column.type_text(),
+        if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", tags.join(" "))
+        }
+    ))
 }
 
 /// `mlp fmt` on the document: one edit of the whole text, none when it is

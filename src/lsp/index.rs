@@ -136,6 +136,24 @@ pub fn schema_after<'p>(
         .map(|s| &s.schema)
 }
 
+/// The schema a column read at `site` is looked up in.
+pub fn site_schema(c: &Compilation, site: Site) -> Option<&Schema> {
+    match site {
+        Site::Table(id) => table_schema(&c.program, Some(id)),
+        Site::Step { transform, step } => {
+            match (
+                &c.program.block(transform)?.info,
+                &c.resolved.item(transform).kind,
+            ) {
+                (BlockInfo::Transform(t), ItemKind::Transform(decl)) => {
+                    scope_of(&c.program, t, decl, step)
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
 /// Where the column `name` read at `site` was declared: its name in its
 /// source's schema, or the step that made it (a `derive`'s `name = ...`,
 /// the step's name otherwise), followed upstream through transforms,
