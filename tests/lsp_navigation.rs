@@ -104,8 +104,15 @@ fn references_of_a_block_cover_the_document_and_its_open_modules() {
     ] {
         assert!(lines.contains(&line_of(needle)), "{needle}: {lines:?}");
     }
-    // A column is not a block: no references.
-    assert!(references_at(&mut client, &credit, ("target = Status", 9), true).is_empty());
+    // A column's references are its own, not a block's: `Status` from the
+    // model's target reaches its declaration in the source's schema.
+    let status: Vec<u64> = references_at(&mut client, &credit, ("target = Status", 9), true)
+        .iter()
+        .map(|p| p.1)
+        .collect();
+    assert!(status.contains(&line_of("    Status:")), "{status:?}");
+    assert!(status.contains(&line_of("target = Status")), "{status:?}");
+    assert!(!status.contains(&line_of("model scorer")), "{status:?}");
 }
 
 #[test]
@@ -271,5 +278,34 @@ fn definition_of_a_joined_column_is_in_the_joined_table() {
     assert_eq!(
         definition_at(&mut client, &doc, ("= x +", 2)),
         at("x: float", 0)
+    );
+}
+
+#[test]
+fn references_of_a_column_are_every_read_of_the_column_it_names() {
+    let mut client = start();
+    let (main, tables) = open_project(&mut client);
+    // `income_k`, made by a derive in the module, read twice in main.mlp.
+    let expected = places_of(&[
+        (&tables, "income_k = income", 0),
+        (&main, "income_k > threshold", 0),
+        (&main, "income_k, home_own", 0),
+    ]);
+    assert_eq!(
+        references_at(&mut client, &main, ("income_k > threshold", 2), true),
+        expected
+    );
+    assert_eq!(
+        references_at(&mut client, &main, ("income_k, home_own", 1), false),
+        places_of(&[
+            (&main, "income_k > threshold", 0),
+            (&main, "income_k, home_own", 0),
+        ])
+    );
+    // `income` in the source's schema: the derive reads it.
+    let income = references_at(&mut client, &tables, ("    income: float", 4), true);
+    assert_eq!(
+        income,
+        places_of(&[(&tables, "income: float", 0), (&tables, "income / 1000", 0)])
     );
 }

@@ -13,7 +13,7 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast::{self, ExprKind, ItemKind, RuleKind};
 
 /// Where a column name is read: the table it must exist in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Site {
     /// In step `step` of a transform: the schema before that step.
     Step { transform: BlockId, step: usize },

@@ -107,20 +107,72 @@ fn occurrences_of(analyses: &[&Analysis], key: &Key, declaration: bool) -> Vec<l
     out
 }
 
-/// References of the block under the cursor, in this document and in the
-/// modules and importers open beside it.
+/// References of the block or column under the cursor, in this document
+/// and in the modules and importers open beside it. A column's are the
+/// places that read the column its name there refers to (the one go to
+/// definition finds).
 pub fn references(
     analysis: &Analysis,
     others: &[&Analysis],
     position: lsp::Position,
     declaration: bool,
 ) -> Vec<lsp::Location> {
+    let mut all = vec![analysis];
+    all.extend(others.iter().copied());
+    if let Some(origin) = column_under(analysis, position) {
+        return column_occurrences(&all, &origin, declaration);
+    }
     let Some((_, _, key)) = block_under(analysis, position) else {
         return Vec::new();
     };
-    let mut all = vec![analysis];
-    all.extend(others.iter().copied());
     occurrences_of(&all, &key, declaration)
+}
+
+/// Where the column under `position` was declared or made.
+fn column_under(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Location> {
+    let c = analysis.compilation.as_ref()?;
+    let Target::Column { name, site } = &under(analysis, position)?.target else {
+        return None;
+    };
+    let (file, span) = index::column_origin(c, *site, name)?;
+    location(c, file, span)
+}
+
+/// Every read of the column declared or made at `origin`, in the open
+/// analyses, each place once; `origin` itself when `declaration`.
+fn column_occurrences(
+    analyses: &[&Analysis],
+    origin: &lsp::Location,
+    declaration: bool,
+) -> Vec<lsp::Location> {
+    let mut out: Vec<lsp::Location> = Vec::new();
+    if declaration {
+        out.push(origin.clone());
+    }
+    for analysis in analyses {
+        let Some(c) = analysis.compilation.as_ref() else {
+            continue;
+        };
+        let mut origins: HashMap<(index::Site, &str), Option<lsp::Location>> = HashMap::new();
+        for o in &analysis.words.names {
+            let Target::Column { name, site } = &o.target else {
+                continue;
+            };
+            let found = origins.entry((*site, name.as_str())).or_insert_with(|| {
+                let (file, span) = index::column_origin(c, *site, name)?;
+                location(c, file, span)
+            });
+            if found.as_ref() != Some(origin) {
+                continue;
+            }
+            if let Some(l) = location(c, o.file, o.span) {
+                if !out.contains(&l) && (declaration || l != *origin) {
+                    out.push(l);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The name a rename would replace, when the cursor is on a block a
