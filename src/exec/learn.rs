@@ -276,6 +276,9 @@ pub fn train(
     .map_err(|e| e.to_string())?;
     let model = serde_json::from_str(&trained.to_json().map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
+    let feature_importances = trained
+        .feature_importances()
+        .map(|values| info.features.iter().cloned().zip(values).collect());
     let table = info
         .data
         .as_ref()
@@ -303,6 +306,7 @@ pub fn train(
         },
         source_files: replay.source_files,
         model,
+        feature_importances,
     })
 }
 

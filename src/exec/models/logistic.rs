@@ -10,7 +10,7 @@ use linfa_logistic::{
 use ndarray::{Array1, Array2, ArrayView2, ShapeBuilder};
 
 use super::hyper::HyperReader;
-use super::{training_error, Algorithm, Coefficients, Fitted, ModelError};
+use super::{sigmoid, training_error, Algorithm, Coefficients, Fitted, ModelError};
 
 pub(super) fn fit(
     reader: &HyperReader,
@@ -153,13 +153,4 @@ pub(super) fn multi_shapes_ok(
         && model.params().ncols() == model.classes().len()
         && model.intercept().len() == model.classes().len()
         && model.classes().iter().all(|&c| c < k)
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
 }

@@ -5,10 +5,12 @@
 //! predicts, gives class probabilities, coefficients or feature
 //! importances, and round-trips through JSON (linfa's own `serde` support).
 //! One file per family of algorithms: `linear.rs`, `logistic.rs`,
-//! `tree.rs`, `bayes.rs`, `svm.rs`, `kmeans.rs`; `hyper.rs` reads the
-//! `hyper { }` record. The decision tree is not linfa's: it is grown here
-//! (`tree.rs` says why linfa's cannot be used when results must be
-//! reproducible).
+//! `tree.rs` (the CART trees and their grower), `forest.rs` (random
+//! forests, the regression tree), `boosting.rs`, `bayes.rs`, `svm.rs`,
+//! `kmeans.rs`; `algorithm.rs` names them, `hyper.rs` reads the `hyper { }`
+//! record, `file.rs` writes and checks model files. The trees are not
+//! linfa's: they are grown here (`tree.rs` says why linfa's cannot be used
+//! when results must be reproducible).
 //!
 //! Prediction is computed here from the fitted parameters rather than through
 //! linfa's `predict`, for three reasons: linfa asserts (panics) on a feature
@@ -21,7 +23,11 @@
 //! the catalogue (`stdlib/catalog/algorithms.mlp`), the table the checker
 //! validates `hyper { }` against and docs/language.md prints.
 
+mod algorithm;
 mod bayes;
+mod boosting;
+mod file;
+mod forest;
 mod hyper;
 mod kmeans;
 mod linear;
@@ -41,115 +47,11 @@ use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::check::catalog;
+pub use algorithm::{Algorithm, ModelKind};
 use hyper::HyperReader;
 pub use hyper::{Hyper, HyperValue};
 use linear::LinearFit;
 use tree::Tree;
-
-/// The algorithms of the language, by their names in `model x: NAME { }`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Algorithm {
-    LogisticRegression,
-    LinearRegression,
-    Ridge,
-    Lasso,
-    ElasticNet,
-    DecisionTree,
-    GaussianNb,
-    Svm,
-    #[serde(rename = "kmeans")]
-    KMeans,
-}
-
-/// What an algorithm learns, which decides its target and its metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModelKind {
-    Classifier,
-    Regressor,
-    Clusterer,
-}
-
-impl Algorithm {
-    pub const ALL: [Algorithm; 9] = [
-        Algorithm::LogisticRegression,
-        Algorithm::LinearRegression,
-        Algorithm::Ridge,
-        Algorithm::Lasso,
-        Algorithm::ElasticNet,
-        Algorithm::DecisionTree,
-        Algorithm::GaussianNb,
-        Algorithm::Svm,
-        Algorithm::KMeans,
-    ];
-
-    /// The name used in the language.
-    pub fn name(self) -> &'static str {
-        match self {
-            Algorithm::LogisticRegression => "logistic_regression",
-            Algorithm::LinearRegression => "linear_regression",
-            Algorithm::Ridge => "ridge",
-            Algorithm::Lasso => "lasso",
-            Algorithm::ElasticNet => "elastic_net",
-            Algorithm::DecisionTree => "decision_tree",
-            Algorithm::GaussianNb => "gaussian_nb",
-            Algorithm::Svm => "svm",
-            Algorithm::KMeans => "kmeans",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Algorithm> {
-        Algorithm::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// Whether training reads the feature matrix column by column, so that
-    /// it is fastest stored column-major: `xᵀ · r` in logistic regression's
-    /// gradient (ndarray without BLAS multiplies a matrix and a vector row
-    /// by row, and the rows of `xᵀ` are then contiguous), one column at a
-    /// time in the coordinate descent of lasso and elastic_net and in the
-    /// decision tree's split search. On a row-major matrix each of those
-    /// reads takes a cache line per value.
-    pub fn trains_on_columns(self) -> bool {
-        matches!(
-            self,
-            Algorithm::LogisticRegression
-                | Algorithm::Lasso
-                | Algorithm::ElasticNet
-                | Algorithm::DecisionTree
-        )
-    }
-
-    pub fn kind(self) -> ModelKind {
-        match self {
-            Algorithm::LogisticRegression
-            | Algorithm::DecisionTree
-            | Algorithm::GaussianNb
-            | Algorithm::Svm => ModelKind::Classifier,
-            Algorithm::LinearRegression
-            | Algorithm::Ridge
-            | Algorithm::Lasso
-            | Algorithm::ElasticNet => ModelKind::Regressor,
-            Algorithm::KMeans => ModelKind::Clusterer,
-        }
-    }
-
-    /// This algorithm's entry in the catalogue.
-    fn catalogued(self) -> Result<&'static catalog::Algorithm, ModelError> {
-        catalog::get()
-            .algorithm(self.name())
-            .ok_or_else(|| ModelError::Training {
-                algorithm: self,
-                message: "the algorithm is missing from the built-in catalogue".to_string(),
-            })
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Why a model could not be trained, used, or loaded.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,6 +168,9 @@ enum Fitted {
     Ridge(LinearFit),
     ElasticNet(ElasticNet<f64>),
     Tree(Tree),
+    RegressionTree(Tree),
+    Forest(forest::Forest),
+    Boosted(boosting::Boosted),
     GaussianNb(GaussianNb<f64, usize>),
     /// `true` is class 1.
     Svm(Svm<f64, bool>),
@@ -354,7 +259,7 @@ fn values_target<'a>(
 
 /// Trains `algorithm` on the rows of `x` (one column per feature).
 /// Deterministic: the same inputs give the same model, bit for bit. A
-/// model whose `seed` defaults to the split's seed (kmeans) uses
+/// model whose `seed` defaults to the split's seed (kmeans, the forests, boosting) uses
 /// `split_seed`.
 pub fn train(
     algorithm: Algorithm,
@@ -396,6 +301,31 @@ pub fn train(
             let min_split = reader.count("min_samples_split")?;
             Fitted::Tree(Tree::grow(x, y, classes.len(), max_depth, min_split))
         }
+        Algorithm::DecisionTreeRegressor => forest::regression_tree(&reader, x, values()?)?,
+        Algorithm::RandomForest => {
+            let y = classify()?;
+            let learned = forest::Learned::Classes {
+                y,
+                n_classes: classes.len(),
+            };
+            forest::fit(&reader, x, learned, split_seed)?
+        }
+        Algorithm::RandomForestRegressor => {
+            let learned = forest::Learned::Values(values()?);
+            forest::fit(&reader, x, learned, split_seed)?
+        }
+        Algorithm::GradientBoosting => {
+            let y = classify()?;
+            let loss = boosting::Loss::LogLoss {
+                y,
+                n_classes: classes.len(),
+            };
+            boosting::fit(&reader, x, loss, split_seed)?
+        }
+        Algorithm::GradientBoostingRegressor => {
+            let loss = boosting::Loss::SquaredError(values()?);
+            boosting::fit(&reader, x, loss, split_seed)?
+        }
         Algorithm::GaussianNb => {
             let y = classify()?;
             bayes::fit(&reader, x, y)?
@@ -424,6 +354,15 @@ fn argmax(values: impl IntoIterator<Item = f64>) -> usize {
         }
     }
     best.0
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
 }
 
 /// Row-wise softmax of log-scores, stable for large magnitudes; a column of
@@ -500,6 +439,27 @@ impl TrainedModel {
                 let proba = self.probabilities(x).unwrap_or_default();
                 classes_from(proba)
             }
+            Fitted::RegressionTree(tree) => {
+                Prediction::Values(x.rows().into_iter().map(|row| tree.value(row)).collect())
+            }
+            Fitted::Forest(forest) => match self.algorithm.kind() {
+                ModelKind::Classifier => classes_from(forest.probabilities(x, self.classes.len())),
+                _ => Prediction::Values(forest.values(x)),
+            },
+            Fitted::Boosted(boosted) => match self.algorithm.kind() {
+                // As scikit-learn: the largest raw score is the most
+                // probable class (for two classes, log-odds above 0).
+                ModelKind::Classifier if self.classes.len() == 2 => Prediction::Classes(
+                    boosted
+                        .raw(x)
+                        .column(0)
+                        .iter()
+                        .map(|&z| usize::from(z > 0.0))
+                        .collect(),
+                ),
+                ModelKind::Classifier => classes_from(boosted.raw(x)),
+                _ => Prediction::Values(boosted.raw(x).column(0).to_vec()),
+            },
             Fitted::Svm(model) => Prediction::Classes(
                 svm::decision(model, x)
                     .into_iter()
@@ -536,9 +496,18 @@ impl TrainedModel {
                 x,
                 self.classes.len(),
             ))),
+            Fitted::Forest(forest) if self.algorithm.kind() == ModelKind::Classifier => {
+                Some(forest.probabilities(x, self.classes.len()))
+            }
+            Fitted::Boosted(boosted) if self.algorithm.kind() == ModelKind::Classifier => {
+                Some(boosted.probabilities(x))
+            }
             Fitted::Linear(_)
             | Fitted::Ridge(_)
             | Fitted::ElasticNet(_)
+            | Fitted::RegressionTree(_)
+            | Fitted::Forest(_)
+            | Fitted::Boosted(_)
             | Fitted::Svm(_)
             | Fitted::KMeans(_) => None,
         }
@@ -607,112 +576,12 @@ impl TrainedModel {
     /// `feature_importances_` (normalised total Gini decrease).
     pub fn feature_importances(&self) -> Option<Vec<f64>> {
         match &self.fitted {
-            Fitted::Tree(tree) => Some(tree.importances(self.n_features)),
+            Fitted::Tree(tree) | Fitted::RegressionTree(tree) => {
+                Some(tree.importances(self.n_features))
+            }
+            Fitted::Forest(forest) => Some(forest.importances(self.n_features)),
+            Fitted::Boosted(boosted) => Some(boosted.importances(self.n_features)),
             _ => None,
         }
     }
-
-    /// The model as JSON. Objects are written with sorted keys, so the same
-    /// model always gives the same bytes (linfa keeps some parameters in
-    /// `HashMap`s, whose order changes from run to run).
-    pub fn to_json(&self) -> Result<String, ModelError> {
-        let value = serde_json::to_value(self)
-            .map_err(|e| ModelError::Serialization(format!("cannot encode the model: {e}")))?;
-        serde_json::to_string(&value)
-            .map_err(|e| ModelError::Serialization(format!("cannot encode the model: {e}")))
-    }
-
-    /// Reads a model written by [`TrainedModel::to_json`], checking that its
-    /// parts agree with each other so that predicting with it cannot fail
-    /// half-way.
-    pub fn from_json(text: &str) -> Result<TrainedModel, ModelError> {
-        let model: TrainedModel = serde_json::from_str(text)
-            .map_err(|e| ModelError::Serialization(format!("not a valid model: {e}")))?;
-        model.validate()?;
-        Ok(model)
-    }
-
-    fn validate(&self) -> Result<(), ModelError> {
-        let n = self.n_features;
-        let k = self.classes.len();
-        let bad = |what: &str| {
-            Err(ModelError::Serialization(format!(
-                "inconsistent {} model: {what}",
-                self.algorithm
-            )))
-        };
-        let consistent = match (&self.fitted, self.algorithm) {
-            (
-                Fitted::BinaryLogistic(_) | Fitted::MultiLogistic(_),
-                Algorithm::LogisticRegression,
-            )
-            | (Fitted::Linear(_), Algorithm::LinearRegression)
-            | (Fitted::Ridge(_), Algorithm::Ridge)
-            | (Fitted::Tree(_), Algorithm::DecisionTree)
-            | (Fitted::GaussianNb(_), Algorithm::GaussianNb)
-            | (Fitted::Svm(_), Algorithm::Svm)
-            | (Fitted::KMeans(_), Algorithm::KMeans) => true,
-            (Fitted::ElasticNet(_), alg) => {
-                matches!(alg, Algorithm::Lasso | Algorithm::ElasticNet)
-            }
-            _ => false,
-        };
-        let classifier = self.algorithm.kind() == ModelKind::Classifier;
-        if !consistent || classifier != (k >= 2) {
-            return bad("the algorithm, its parameters and its classes do not match");
-        }
-        match &self.fitted {
-            Fitted::BinaryLogistic(m) => {
-                if !logistic::binary_shapes_ok(m, n, k) {
-                    return bad("coefficients or classes have the wrong size");
-                }
-            }
-            Fitted::MultiLogistic(m) => {
-                if !logistic::multi_shapes_ok(m, n, k) {
-                    return bad("coefficients or classes have the wrong size");
-                }
-            }
-            Fitted::Linear(m) | Fitted::Ridge(m) => {
-                if m.weights.len() != n {
-                    return bad("coefficients have the wrong size");
-                }
-            }
-            Fitted::ElasticNet(m) => {
-                if m.hyperplane().len() != n {
-                    return bad("coefficients have the wrong size");
-                }
-            }
-            Fitted::Tree(tree) => {
-                if !tree.is_consistent(n, k) {
-                    return bad("the tree does not match the features and classes");
-                }
-            }
-            Fitted::GaussianNb(m) => {
-                if !bayes::shapes_ok(m, n, k) {
-                    return bad("class statistics have the wrong size");
-                }
-            }
-            Fitted::Svm(m) => {
-                if !svm::shapes_ok(m, n) {
-                    return bad("support vectors have the wrong size");
-                }
-            }
-            Fitted::KMeans(m) => {
-                if m.centroids().ncols() != n || m.centroids().nrows() == 0 {
-                    return bad("centroids have the wrong size");
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The `dim` of an ndarray serialised by its `serde` support.
-pub(super) fn array_dims(value: &serde_json::Value) -> Option<Vec<u64>> {
-    value
-        .get("dim")?
-        .as_array()?
-        .iter()
-        .map(|d| d.as_u64())
-        .collect()
 }

@@ -6,8 +6,9 @@ use linfa::DatasetBase;
 use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView2};
 
+use super::file::array_dims;
 use super::hyper::HyperReader;
-use super::{array_dims, training_error, Algorithm, Coefficients, Fitted, ModelError};
+use super::{training_error, Algorithm, Coefficients, Fitted, ModelError};
 
 pub(super) fn fit(
     reader: &HyperReader,
