@@ -11,6 +11,7 @@ mod expr;
 mod ops;
 pub use ops::one_hot_column;
 mod policy;
+mod positive;
 pub mod program;
 pub mod types;
 mod values;
