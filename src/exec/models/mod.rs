@@ -259,8 +259,8 @@ fn values_target<'a>(
 
 /// Trains `algorithm` on the rows of `x` (one column per feature).
 /// Deterministic: the same inputs give the same model, bit for bit. A
-/// model whose `seed` defaults to the split's seed (kmeans, the forests, boosting) uses
-/// `split_seed`.
+/// model whose `seed` defaults to the split's seed (kmeans, the forests,
+/// boosting) uses `split_seed`.
 pub fn train(
     algorithm: Algorithm,
     hyper: &Hyper,

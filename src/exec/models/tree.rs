@@ -141,18 +141,28 @@ impl Criterion<'_> {
 }
 
 /// Every feature's rows sorted by value (ties by row): sorted once per
-/// fit and shared by every node of every tree of an ensemble.
+/// fit and shared by every node of every tree of an ensemble. Row numbers
+/// are `u32`, half the memory of `usize` (the orders are as large as the
+/// feature matrix otherwise); a table of more rows has no presorted order,
+/// and every node sorts its own rows.
 pub(super) struct Presorted {
-    order: Vec<Vec<usize>>,
+    order: Vec<Vec<u32>>,
 }
 
 impl Presorted {
     pub(super) fn new(x: ArrayView2<f64>) -> Presorted {
+        let Ok(n) = u32::try_from(x.nrows()) else {
+            return Presorted { order: Vec::new() };
+        };
         let order = (0..x.ncols())
             .map(|feature| {
                 let column = x.column(feature);
-                let mut rows: Vec<usize> = (0..x.nrows()).collect();
-                rows.sort_unstable_by(|&a, &b| column[a].total_cmp(&column[b]).then(a.cmp(&b)));
+                let mut rows: Vec<u32> = (0..n).collect();
+                rows.sort_unstable_by(|&a, &b| {
+                    column[a as usize]
+                        .total_cmp(&column[b as usize])
+                        .then(a.cmp(&b))
+                });
                 rows
             })
             .collect();
@@ -301,7 +311,8 @@ impl<'a> Grower<'a> {
         // cheaper than a pass over the table. Both give the same sequence.
         let mut sorted: Vec<(f64, usize)> = Vec::with_capacity(node.rows.len());
         let m = node.rows.len();
-        let filter = m as f64 * (m as f64).log2() > self.x.nrows() as f64;
+        let filter = !self.presorted.order.is_empty()
+            && m as f64 * (m as f64).log2() > self.x.nrows() as f64;
         for (examined, &feature) in features.iter().enumerate() {
             if examined >= wanted && best.is_some() {
                 break;
@@ -312,8 +323,9 @@ impl<'a> Grower<'a> {
                 sorted.extend(
                     self.presorted.order[feature]
                         .iter()
-                        .filter(|&&r| node.member[r])
-                        .map(|&r| (column[r], r)),
+                        .map(|&r| r as usize)
+                        .filter(|&r| node.member[r])
+                        .map(|r| (column[r], r)),
                 );
             } else {
                 sorted.extend(node.rows.iter().map(|&r| (column[r], r)));
