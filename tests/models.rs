@@ -5,107 +5,12 @@
 
 use mlp::exec::metrics::{accuracy, r2, silhouette};
 use mlp::exec::models::{
-    train, Algorithm, Hyper, HyperValue, ModelError, Prediction, Target, TrainedModel,
+    train, Algorithm, Hyper, HyperValue, ModelError, ModelKind, Prediction, Target, TrainedModel,
 };
 use ndarray::{Array2, ArrayView2};
 
-struct Table {
-    x: Array2<f64>,
-    /// The last column, as text.
-    target: Vec<String>,
-}
-
-/// Reads a CSV of numeric feature columns followed by one target column.
-fn read_table(name: &str) -> Table {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut lines = text.lines();
-    let n_features = lines.next().expect("header").split(',').count() - 1;
-    let mut values = Vec::new();
-    let mut target = Vec::new();
-    for line in lines.filter(|l| !l.is_empty()) {
-        let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells.len(), n_features + 1, "{line}");
-        values.extend(
-            cells[..n_features]
-                .iter()
-                .map(|c| c.parse::<f64>().unwrap()),
-        );
-        target.push(cells[n_features].to_string());
-    }
-    let x = Array2::from_shape_vec((target.len(), n_features), values).unwrap();
-    Table { x, target }
-}
-
-struct Classes {
-    x: Array2<f64>,
-    y: Vec<usize>,
-    names: Vec<String>,
-}
-
-impl Classes {
-    fn target(&self) -> Target<'_> {
-        Target::Classes {
-            y: &self.y,
-            names: &self.names,
-        }
-    }
-}
-
-/// Iris with its three species as classes 0, 1, 2 (sorted names).
-fn iris() -> Classes {
-    let table = read_table("iris.csv");
-    let mut names = table.target.clone();
-    names.sort();
-    names.dedup();
-    let y = table
-        .target
-        .iter()
-        .map(|t| names.iter().position(|n| n == t).unwrap())
-        .collect();
-    Classes {
-        x: table.x,
-        y,
-        names,
-    }
-}
-
-/// The two iris species that are not linearly separable from each other.
-fn iris_binary() -> Classes {
-    let all = iris();
-    let keep: Vec<usize> = (0..all.y.len()).filter(|&i| all.y[i] != 0).collect();
-    Classes {
-        x: all.x.select(ndarray::Axis(0), &keep),
-        y: keep.iter().map(|&i| all.y[i] - 1).collect(),
-        names: all.names[1..].to_vec(),
-    }
-}
-
-fn diabetes() -> (Array2<f64>, Vec<f64>) {
-    let table = read_table("diabetes.csv");
-    let y = table.target.iter().map(|t| t.parse().unwrap()).collect();
-    (table.x, y)
-}
-
-fn hyper(pairs: &[(&str, HyperValue)]) -> Hyper {
-    pairs
-        .iter()
-        .fold(Hyper::new(), |h, (name, value)| h.with(name, value.clone()))
-}
-
-fn classes_of(model: &TrainedModel, x: ArrayView2<f64>) -> Vec<usize> {
-    match model.predict(x).unwrap() {
-        Prediction::Classes(c) => c,
-        other => panic!("expected classes, got {other:?}"),
-    }
-}
-
-fn values_of(model: &TrainedModel, x: ArrayView2<f64>) -> Vec<f64> {
-    match model.predict(x).unwrap() {
-        Prediction::Values(v) => v,
-        other => panic!("expected values, got {other:?}"),
-    }
-}
+mod common;
+use common::data::{classes_of, diabetes, hyper, iris, iris_binary, values_of, Classes};
 
 fn train_accuracy(algorithm: Algorithm, hyper: &Hyper, data: &Classes) -> f64 {
     let model = train(algorithm, hyper, data.x.view(), data.target(), 7).unwrap();
@@ -857,11 +762,11 @@ fn every_model() -> Vec<(Algorithm, TrainedModel, Array2<f64>)> {
     let (dx, dy) = diabetes();
     let mut out = Vec::new();
     for algorithm in Algorithm::ALL {
-        let (x, target) = match algorithm.name() {
-            "svm" => (&binary.x, binary.target()),
-            "kmeans" => (&classes.x, Target::None),
-            "linear_regression" | "ridge" | "lasso" | "elastic_net" => (&dx, Target::Values(&dy)),
-            _ => (&classes.x, classes.target()),
+        let (x, target) = match algorithm.kind() {
+            _ if algorithm == Algorithm::Svm => (&binary.x, binary.target()),
+            ModelKind::Clusterer => (&classes.x, Target::None),
+            ModelKind::Regressor => (&dx, Target::Values(&dy)),
+            ModelKind::Classifier => (&classes.x, classes.target()),
         };
         let h = match algorithm {
             Algorithm::KMeans => hyper(&[("k", HyperValue::Int(3))]),
@@ -1116,5 +1021,5 @@ fn algorithms_are_named_as_in_the_language() {
         let json = serde_json::to_string(&algorithm).unwrap();
         assert_eq!(json, format!("\"{}\"", algorithm.name()));
     }
-    assert_eq!(Algorithm::from_name("random_forest"), None);
+    assert_eq!(Algorithm::from_name("extra_trees"), None);
 }

@@ -230,7 +230,15 @@ fn diamonds_stage_by_stage_is_a_local_run() {
 
 #[test]
 fn penguins_stage_by_stage_is_a_local_run() {
-    same_as_a_local_run("penguins", &["species_tree", "species_nb", "body_clusters"]);
+    same_as_a_local_run(
+        "penguins",
+        &[
+            "species_tree",
+            "species_nb",
+            "species_forest",
+            "body_clusters",
+        ],
+    );
 }
 
 #[test]

@@ -58,6 +58,7 @@ const MODEL: &[Spec] = &[
     ("data", Expect::Special, true),
     ("target", Expect::Special, false),
     ("features", Expect::Special, false),
+    ("positive", Expect::Str, false),
 ];
 // Neither is required: without `metrics`, the default metrics are computed.
 const EVALUATE: &[Spec] = &[
@@ -811,6 +812,7 @@ impl<'r> Checker<'r> {
             hyper,
             tags: Tags::new(),
             feature_tags: Tags::new(),
+            positive: None,
         };
         let Some(facts) = facts else {
             self.models.insert(block, self.program.blocks.len());
@@ -986,6 +988,7 @@ impl<'r> Checker<'r> {
             info.tags.extend(&col.tags);
         }
         info.features = features.into_iter().map(|(n, _)| n).collect();
+        self.positive_class(file, &m.body, &fields, &mut info);
         self.models.insert(block, self.program.blocks.len());
         self.push_block(block, item, fields, BlockInfo::Model(info));
     }

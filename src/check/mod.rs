@@ -12,6 +12,7 @@ mod ops;
 pub use blocks::body_words;
 pub use ops::one_hot_column;
 mod policy;
+mod positive;
 pub mod program;
 pub mod types;
 mod values;

@@ -241,6 +241,10 @@ pub struct ModelInfo {
     pub tags: Tags,
     /// The tags of the feature columns alone.
     pub feature_tags: Tags,
+    /// `positive = "CLASS"`: the positive class of a binary classifier,
+    /// one of `classes` (the checker refuses any other).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -76,6 +76,7 @@ pub const CATALOG_OUTSIDE_STDLIB: Code = Code("MLP2022");
 pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
 pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
+pub const POSITIVE_CLASS: Code = Code("MLP2026");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -307,6 +308,11 @@ pub const ALL: &[CodeInfo] = &[
         code: FAIRNESS_GROUPS,
         title: "fairness metrics without a usable `groups` column",
         page: page!("MLP2025"),
+    },
+    CodeInfo {
+        code: POSITIVE_CLASS,
+        title: "a `positive` class the model cannot have",
+        page: page!("MLP2026"),
     },
 ];
 

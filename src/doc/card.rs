@@ -201,7 +201,8 @@ fn target(model: &ModelInfo) -> Text {
         text = text
             .and(format!(", {} classes: ", classes.len()))
             .and_text(Text::codes(classes, "none"));
-        if let [_, positive] = classes.as_slice() {
+        if let [_, second] = classes.as_slice() {
+            let positive = model.positive.as_ref().unwrap_or(second);
             text = text
                 .and(" (the positive class of precision, recall, f1 and roc_auc: ")
                 .and_code(positive)

@@ -71,6 +71,16 @@ pub struct ModelArtifact {
     pub source_files: BTreeMap<String, String>,
     /// The fitted model (`mlp::exec::models::TrainedModel`).
     pub model: serde_json::Value,
+    /// Feature → importance, for the models that have them (the trees):
+    /// computed from `model`, written out so that a reader needs no mlp.
+    /// Absent for the others, whose files stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_importances: Option<BTreeMap<String, f64>>,
+    /// The `positive` class of the model block, when it names one; else
+    /// the positive class is the second. Absent when not named, so the
+    /// files of models without it stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive: Option<String>,
 }
 
 /// The source a model's transforms start from.

@@ -276,6 +276,9 @@ pub fn train(
     .map_err(|e| e.to_string())?;
     let model = serde_json::from_str(&trained.to_json().map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
+    let feature_importances = trained
+        .feature_importances()
+        .map(|values| info.features.iter().cloned().zip(values).collect());
     let table = info
         .data
         .as_ref()
@@ -303,6 +306,8 @@ pub fn train(
         },
         source_files: replay.source_files,
         model,
+        feature_importances,
+        positive: info.positive.clone(),
     })
 }
 
@@ -347,7 +352,13 @@ pub fn evaluate(
             let classes = artifact.classes.clone().unwrap_or_default();
             let target = artifact.target.as_deref().unwrap_or_default();
             let truth = class_indices(&labels(frame, target)?, &classes, target)?;
-            let positive = classes.len().saturating_sub(1);
+            // The model's `positive` (the checker made it one of the
+            // classes), or else the second class.
+            let positive = artifact
+                .positive
+                .as_ref()
+                .and_then(|p| classes.iter().position(|c| c == p))
+                .unwrap_or(classes.len().saturating_sub(1));
             let is_positive: Vec<bool> = truth.iter().map(|&t| t == positive).collect();
             let scores = if classes.len() == 2 {
                 model

@@ -2,6 +2,8 @@
 //! front end run on a text in memory. Each test binary uses a part of them.
 #![allow(dead_code)]
 
+pub mod data;
+
 use mlp::check::{self, Checked, Options};
 use mlp::diagnostics::Diagnostic;
 use mlp::resolve::{self, Loader, Resolved};
@@ -116,7 +118,12 @@ pub const EXAMPLE_MODELS: &[(&str, &str, &str, &[&str])] = &[
         "penguins",
         "data/penguins.csv",
         "NA",
-        &["species_tree", "species_nb", "body_clusters"],
+        &[
+            "species_tree",
+            "species_nb",
+            "species_forest",
+            "body_clusters",
+        ],
     ),
     (
         "credit",
