@@ -79,9 +79,12 @@ pub fn completion(
         };
         return module_paths(&analysis.modules, path, range);
     }
+    // Past the last character that is not part of a word (which may take
+    // more than one byte).
     let word_start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let context = before[..word_start].trim_end();
     if context.is_empty() && !before.starts_with([' ', '\t']) {
         return BLOCK_KINDS
