@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn shipped_catalogue_parses() {
         let catalog = parse().expect("catalogue");
-        assert_eq!(catalog.algorithms.len(), 9);
+        assert_eq!(catalog.algorithms.len(), 14);
         let svm = catalog.algorithm("svm").expect("svm");
         assert!(svm.binary_only);
         assert_eq!(svm.kind, ModelKind::Classifier);
