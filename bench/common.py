@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -19,7 +20,8 @@ import numpy as np
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-MLP = REPO / "target" / "release" / "mlp"
+# Where `cargo build --release` puts the binary, CARGO_TARGET_DIR included.
+MLP = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "mlp"
 DIAMONDS = REPO / "examples" / "diamonds" / "data" / "diamonds.csv"
 TIME = shutil.which("time") or "/usr/bin/time"
 
