@@ -143,6 +143,41 @@ def compare(name: str, mlp_side: dict, sk_side: dict) -> list[dict]:
     return rows
 
 
+def write_spec(
+    folder: Path,
+    csv: Path,
+    task: str,
+    target: str,
+    numeric: list[str],
+    categories: dict[str, list[str]],
+    test_rows: Path,
+    fit_on: str,
+) -> Path:
+    """The spec of bench/sklearn_pipeline.py for the pipeline mlp runs;
+    the metrics go to `folder/sklearn_metrics.json`."""
+    spec = folder / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "csv": str(csv),
+                "task": task,
+                "target": target,
+                "numeric": numeric,
+                "categorical": categories,
+                "positive": LABELS[1],
+                "test_rows": str(test_rows),
+                "test_size": TEST,
+                "seed": SEED,
+                "max_iter": 100,
+                "C": 1.0,
+                "fit_on": fit_on,
+                "out": str(folder / "sklearn_metrics.json"),
+            }
+        )
+    )
+    return spec
+
+
 def bench_dataset(
     name: str,
     work: Path,
@@ -185,29 +220,13 @@ def bench_dataset(
     test_rows = folder / "test_rows.npy"
     np.save(test_rows, mlp_split(n, {"train": TRAIN, "test": TEST}, SEED)["test"])
     out = folder / "out"
-    mlp_cmd = [str(MLP), "run", str(mlp_file), "--force", "--quiet", "--out", str(out)]
+    # The generated CSV sits beside the project folder, not in it.
+    mlp_cmd = [
+        str(MLP), "run", str(mlp_file), "--force", "--quiet", "--allow-outside-root", "--out", str(out)
+    ]
     mlp_m, mlp_samples = median_of(mlp_cmd, runs)
     fit_on = mlp_fit_rows(folder, csv, numeric[0], np.load(test_rows))
-    spec = folder / "spec.json"
-    spec.write_text(
-        json.dumps(
-            {
-                "csv": str(csv),
-                "task": task,
-                "target": target,
-                "numeric": numeric,
-                "categorical": categories,
-                "positive": LABELS[1],
-                "test_rows": str(test_rows),
-                "test_size": TEST,
-                "seed": SEED,
-                "max_iter": 100,
-                "C": 1.0,
-                "fit_on": fit_on,
-                "out": str(folder / "sklearn_metrics.json"),
-            }
-        )
-    )
+    spec = write_spec(folder, csv, task, target, numeric, categories, test_rows, fit_on)
     sk_cmd = ["python3", str(Path(__file__).with_name("sklearn_pipeline.py")), str(spec)]
     sk_m, sk_samples = median_of(sk_cmd, runs)
     mlp_metrics = read_metrics(out / "metrics.json")["models"]["fitted"]

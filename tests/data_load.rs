@@ -187,6 +187,53 @@ fn wrong_type_names_file_line_column_value_and_type() {
     );
 }
 
+/// Numbers are parsed as the file is read; what that parser accepts and
+/// the declared types do not is still refused, cell by cell.
+#[test]
+fn a_number_with_a_leading_blank_or_that_is_not_finite_is_refused_where_it_is() {
+    let dir = scratch("typed");
+    let schema = || Schema {
+        columns: vec![
+            column("n", ColumnType::Int, false),
+            column("x", ColumnType::Float, true),
+        ],
+    };
+    let cases = [
+        ("n,x\n1,2.5\n 2,3\n", "3: column `n`: ` 2` is not an int"),
+        ("n,x\n1,2.5\n2,\" 3\"\n", "3: column `x`: ` 3` is not a float"),
+        ("n,x\n1,2.5\n2,\t3\n", "3: column `x`: `\t3` is not a float"),
+        ("n,x\n1,2.5\n2,inf\n", "3: column `x`: `inf` is not a finite float (to read it as a missing value, make the column nullable and list the text in `null_values`)"),
+        ("n,x\n1,2.5\n2.0,3\n", "3: column `n`: `2.0` is not an int"),
+    ];
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{i}.csv"));
+        std::fs::write(&path, text).unwrap();
+        let err = load_err(&spec(Format::Csv, vec![path.clone()], schema()));
+        assert_eq!(err.to_string(), format!("{}:{message}", path.display()));
+    }
+    let path = dir.join("clean.csv");
+    std::fs::write(&path, "n,x\n+1,2.5\n-2,\n3,1e3\n").unwrap();
+    let loaded = load_ok(&spec(Format::Csv, vec![path], schema()));
+    let n: Vec<Option<i64>> = loaded
+        .frame
+        .column("n")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .iter()
+        .collect();
+    let x: Vec<Option<f64>> = loaded
+        .frame
+        .column("x")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(n, [Some(1), Some(-2), Some(3)]);
+    assert_eq!(x, [Some(2.5), None, Some(1000.0)]);
+}
+
 #[test]
 fn ragged_row_names_its_line() {
     let err = load_err(&csv("ragged.csv", people()));

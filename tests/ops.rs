@@ -8,7 +8,7 @@
 use mlp::check::types::{ColumnType, Schema, Value};
 use mlp::check::BlockInfo;
 use mlp::exec::ops::{self, FitState, OpError, StepCtx};
-use mlp::exec::split::{sample_rows, split};
+use mlp::exec::split::{sample_rows, split_rows, take_rows};
 use mlp::source::FileId;
 use mlp::syntax::{self, ast};
 use polars::prelude::*;
@@ -812,6 +812,19 @@ fn numbered(n: usize) -> DataFrame {
 
 fn ids(frame: &DataFrame) -> Vec<i64> {
     i64s(frame, "id").into_iter().flatten().collect()
+}
+
+/// The parts of a split as the run holds them: its rows taken from the input.
+fn split(
+    frame: &DataFrame,
+    parts: &[(String, f64)],
+    seed: u64,
+    stratify: Option<&str>,
+) -> Result<Vec<(String, DataFrame)>, OpError> {
+    split_rows(frame, parts, seed, stratify)?
+        .into_iter()
+        .map(|(name, rows)| Ok((name, take_rows(frame, &rows)?)))
+        .collect()
 }
 
 fn parts(frame: &DataFrame, seed: u64, stratify: Option<&str>) -> Vec<(String, DataFrame)> {

@@ -396,6 +396,63 @@ fn results_do_not_depend_on_what_the_cache_held() {
     assert_same_results(&latest(&clean), &latest(&partial));
 }
 
+/// The cache entry of each stage of the run in `run_dir`, by stage name.
+fn entry_of(dir: &Path, run_dir: &Path) -> std::collections::BTreeMap<String, PathBuf> {
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let key = s["key"].as_str().unwrap();
+            (
+                s["stage"].as_str().unwrap().to_string(),
+                dir.join(".mlp/cache").join(key),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_split_of_a_transform_gives_the_same_bytes_from_a_cold_a_warm_and_a_partial_cache() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/credit");
+    let cold = project(&example);
+    assert_eq!(run(&cold, &[]).status.code(), Some(0));
+    // The split keeps row numbers, not copies of the rows it splits.
+    let entries = entry_of(&cold, &latest(&cold));
+    let split: Vec<String> = std::fs::read_dir(&entries["holdout"])
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(split.iter().any(|n| n == "rows-train.bin"), "{split:?}");
+    assert!(!split.iter().any(|n| n.ends_with(".parquet")), "{split:?}");
+
+    let first = results(&latest(&cold));
+    let output = run(&cold, &[]);
+    assert!(text(&output).contains("0 to run"), "{}", text(&output));
+    assert!(results(&latest(&cold)) == first, "a warm run differs");
+
+    // Up to the split, then up to the transform of its parts, then the rest.
+    let partial = project(&example);
+    for stage in ["holdout", "prepared", "scorer"] {
+        let output = run(&partial, &["--stage", stage]);
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    }
+    assert_eq!(run(&partial, &[]).status.code(), Some(0));
+    assert_same_results(&latest(&cold), &latest(&partial));
+
+    // Without the entries of the transforms around the split and of the
+    // models: the cached split takes its parts from the transform computed
+    // again, and the second transform reads them.
+    let entries = entry_of(&partial, &latest(&partial));
+    for stage in ["features", "prepared", "scorer", "challenger"] {
+        std::fs::remove_dir_all(&entries[stage]).unwrap();
+    }
+    assert_eq!(run(&partial, &[]).status.code(), Some(0));
+    assert_same_results(&latest(&cold), &latest(&partial));
+}
+
 /// A tiny seeded generator: the kill moments differ per seed, and a
 /// failure names the seed that shows it.
 fn delays(seed: u64, count: usize) -> Vec<u64> {

@@ -117,8 +117,31 @@ pub type Evaluation = report::ModelReport;
 pub enum OutputView<'a> {
     Table(&'a DataFrame),
     Parts(&'a BTreeMap<String, DataFrame>),
+    /// A split in the cache: each part's row numbers in the split's input,
+    /// which is cached too, instead of a copy of its rows.
+    Rows(&'a BTreeMap<String, Vec<IdxSize>>),
+    /// A table of this many rows that the cache does not keep, since it is
+    /// cheaper to compute again than to store: a source's (loaded again
+    /// from its files, whose hashes are in its key) or a transform's (its
+    /// steps applied again with the fitted state of its `states.json`).
+    Recomputed(usize),
     Model(&'a ModelArtifact),
     Evaluation(&'a Evaluation),
+}
+
+impl OutputView<'_> {
+    /// The rows of the output: of a table, of all the parts of a split,
+    /// that a model was trained on, that an evaluation scored.
+    pub fn rows(&self) -> usize {
+        match self {
+            OutputView::Table(frame) => frame.height(),
+            OutputView::Parts(parts) => parts.values().map(DataFrame::height).sum(),
+            OutputView::Rows(parts) => parts.values().map(Vec::len).sum(),
+            OutputView::Recomputed(rows) => *rows,
+            OutputView::Model(model) => model.trained_on.rows,
+            OutputView::Evaluation(evaluation) => evaluation.rows,
+        }
+    }
 }
 
 /// `meta.json` of a cache entry; written last, so its presence means the
@@ -158,6 +181,13 @@ fn parquet(frame: &DataFrame) -> Result<Vec<u8>, String> {
 }
 
 const PART_PREFIX: &str = "part-";
+const ROWS_PREFIX: &str = "rows-";
+const ROWS_SUFFIX: &str = ".bin";
+
+/// Row numbers as little-endian integers of `IdxSize`.
+fn row_bytes(rows: &[IdxSize]) -> Vec<u8> {
+    rows.iter().flat_map(|r| r.to_le_bytes()).collect()
+}
 
 /// Writes a stage's output into a (staging) cache folder.
 pub fn write_output(
@@ -187,26 +217,26 @@ fn write_output_files(
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), String> {
         put_file(dir, &mut files, name, bytes)
     };
-    let rows = match output {
-        OutputView::Table(frame) => {
-            put("table.parquet", parquet(frame)?)?;
-            Some(frame.height())
-        }
+    match output {
+        OutputView::Table(frame) => put("table.parquet", parquet(frame)?)?,
         OutputView::Parts(parts) => {
             for (part, frame) in parts.iter() {
                 put(&format!("{PART_PREFIX}{part}.parquet"), parquet(frame)?)?;
             }
-            Some(parts.values().map(DataFrame::height).sum())
         }
-        OutputView::Model(model) => {
-            put("model.json", json(model)?)?;
-            Some(model.trained_on.rows)
+        OutputView::Rows(parts) => {
+            for (part, rows) in parts.iter() {
+                put(
+                    &format!("{ROWS_PREFIX}{part}{ROWS_SUFFIX}"),
+                    row_bytes(rows),
+                )?;
+            }
         }
-        OutputView::Evaluation(evaluation) => {
-            put("evaluation.json", json(evaluation)?)?;
-            Some(evaluation.rows)
-        }
-    };
+        OutputView::Recomputed(_) => {}
+        OutputView::Model(model) => put("model.json", json(model)?)?,
+        OutputView::Evaluation(evaluation) => put("evaluation.json", json(evaluation)?)?,
+    }
+    let rows = Some(output.rows());
     if let Some(states) = states {
         put("states.json", json(states)?)?;
     }
@@ -533,6 +563,42 @@ pub fn read_parts(dir: &Path) -> Result<Option<BTreeMap<String, DataFrame>>, Str
         }
     }
     Ok(Some(parts))
+}
+
+/// The row numbers of each part of a split entry, or `None` when the
+/// entry holds its parts' tables (a split run alone, or another stage).
+pub fn read_split_rows(dir: &Path) -> Result<Option<BTreeMap<String, Vec<IdxSize>>>, String> {
+    let meta: Meta = read_json(&dir.join("meta.json"))?;
+    let mut parts = BTreeMap::new();
+    for name in meta.files.keys() {
+        let Some(part) = name
+            .strip_prefix(ROWS_PREFIX)
+            .and_then(|n| n.strip_suffix(ROWS_SUFFIX))
+        else {
+            continue;
+        };
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("cache entry {}: {}", path.display(), io_words(&e)))?;
+        const WIDTH: usize = std::mem::size_of::<IdxSize>();
+        if bytes.len() % WIDTH != 0 {
+            return Err(format!(
+                "cache entry {} is damaged: {} bytes are not row numbers of {WIDTH} bytes (run with --force)",
+                path.display(),
+                bytes.len()
+            ));
+        }
+        let rows = bytes
+            .chunks_exact(WIDTH)
+            .map(|b| {
+                let mut word = [0u8; WIDTH];
+                word.copy_from_slice(b);
+                IdxSize::from_le_bytes(word)
+            })
+            .collect();
+        parts.insert(part.to_string(), rows);
+    }
+    Ok((!parts.is_empty()).then_some(parts))
 }
 
 pub struct RunOutputs<'a> {

@@ -22,7 +22,9 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// 3: `meta.json` lists every file's size and hash.
 /// 4: transform steps keep their call and schemas; models their input
 ///    schema, params and feature bins (what serving replays).
-const CACHE_LAYOUT: u32 = 4;
+/// 5: a split keeps its parts' row numbers, not copies of their rows; a
+///    source or a transform keeps no table (it is computed again).
+const CACHE_LAYOUT: u32 = 5;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

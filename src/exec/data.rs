@@ -483,10 +483,6 @@ fn load_csv(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
         names = spec.schema.names().map(str::to_string).collect();
     }
 
-    let string_schema: Schema_ = names
-        .iter()
-        .map(|n| Field::new(n.as_str().into(), DataType::String))
-        .collect();
     let mut tokens: Vec<PlSmallStr> = Vec::new();
     let mut empty_is_null = false;
     for t in &spec.null_values {
@@ -497,31 +493,41 @@ fn load_csv(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
         }
     }
     let null_values = (!tokens.is_empty()).then_some(NullValues::AllColumns(tokens));
-    let raw = CsvReadOptions::default()
-        .with_has_header(spec.header)
-        .with_schema(Some(Arc::new(string_schema)))
-        .with_raise_if_empty(false)
-        .map_parse_options(|o| {
-            o.with_separator(spec.delimiter)
-                .with_quote_char(Some(b'"'))
-                .with_null_values(null_values.clone())
-                // Polars reads an empty cell as null only through this
-                // flag, whatever the null tokens say.
-                .with_missing_is_null(empty_is_null)
-                .with_truncate_ragged_lines(true)
-        })
-        .into_reader_with_file_handle(Cursor::new(bytes))
-        .finish()
-        .map_err(|e| polars_err(path, e))?;
-    if raw.height() != row as usize {
-        return Err(DataError::new(
-            path,
-            format!(
-                "read {} rows where the file has {row} records",
-                raw.height()
-            ),
-        ));
-    }
+    let read = |typed: bool| -> Result<DataFrame, DataError> {
+        let schema: Schema_ = names
+            .iter()
+            .map(|n| {
+                let ty = spec.schema.get(n).map(|c| &c.ty);
+                Field::new(n.as_str().into(), read_type(ty, typed))
+            })
+            .collect();
+        let raw = CsvReadOptions::default()
+            .with_has_header(spec.header)
+            .with_schema(Some(Arc::new(schema)))
+            .with_raise_if_empty(false)
+            .map_parse_options(|o| {
+                o.with_separator(spec.delimiter)
+                    .with_quote_char(Some(b'"'))
+                    .with_null_values(null_values.clone())
+                    // Polars reads an empty cell as null only through this
+                    // flag, whatever the null tokens say.
+                    .with_missing_is_null(empty_is_null)
+                    .with_truncate_ragged_lines(true)
+            })
+            .into_reader_with_file_handle(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| polars_err(path, e))?;
+        if raw.height() != row as usize {
+            return Err(DataError::new(
+                path,
+                format!(
+                    "read {} rows where the file has {row} records",
+                    raw.height()
+                ),
+            ));
+        }
+        Ok(raw)
+    };
     let field_of = spec
         .schema
         .columns
@@ -534,7 +540,33 @@ fn load_csv(spec: &SourceSpec, path: &Path) -> Result<Loaded, DataError> {
         first_record,
         field_of,
     };
-    conform(spec, path, raw, &origin, &Skips { ragged, blank })
+    let skips = Skips { ragged, blank };
+    // The numeric columns parsed as they are read, on every core. A file
+    // with a bad value anywhere is read again as text, so that the report
+    // names its cell as written; so is one with a field that starts with a
+    // blank, which polars' number parser would accept and a cast refuses.
+    if !scanner.padded {
+        if let Ok(raw) = read(true) {
+            if let Ok(loaded) = conform(spec, path, raw, &origin, &skips) {
+                if loaded.dropped_rows == 0 {
+                    return Ok(loaded);
+                }
+            }
+        }
+    }
+    conform(spec, path, read(false)?, &origin, &skips)
+}
+
+/// How the CSV reader reads a column declared `ty`: ints and floats as
+/// such when `typed` (polars parses them like its casts from text do),
+/// everything else as text for [`conform`] to convert: booleans and
+/// date-times have spellings of their own here.
+fn read_type(ty: Option<&ColumnType>, typed: bool) -> DataType {
+    match ty {
+        Some(ColumnType::Int) if typed => DataType::Int64,
+        Some(ColumnType::Float) if typed => DataType::Float64,
+        _ => DataType::String,
+    }
 }
 
 type Schema_ = polars::prelude::Schema;
@@ -1014,6 +1046,10 @@ struct Scanner<'a> {
     pos: usize,
     line: usize,
     delimiter: u8,
+    /// A field seen so far starts with a space or a tab (inside its quotes,
+    /// if quoted): polars' number parser skips them, its casts from text
+    /// do not.
+    padded: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -1023,6 +1059,7 @@ impl<'a> Scanner<'a> {
             pos: 0,
             line: 1,
             delimiter,
+            padded: false,
         }
     }
 
@@ -1040,6 +1077,10 @@ impl<'a> Scanner<'a> {
         };
         loop {
             let start = self.pos;
+            let quoted = usize::from(self.bytes.get(start) == Some(&b'"'));
+            if matches!(self.bytes.get(start + quoted), Some(b' ' | b'\t')) {
+                self.padded = true;
+            }
             if detail {
                 record.field_lines.push(self.line);
             }

@@ -21,3 +21,4 @@ pub mod run;
 pub mod scoring;
 pub mod split;
 pub mod stages;
+mod writer;

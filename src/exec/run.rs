@@ -10,6 +10,7 @@ use super::expect::{self, ExpectOutcome};
 use super::gates::{self, GateOutcome, Metrics};
 use super::ops::{self, FitState, StepCtx};
 use super::stages::{self, Stage, StageKind};
+use super::writer::{self, Writes};
 use super::{learn, lower, report, split};
 use crate::check::types::{Schema, Value};
 use crate::check::{BlockInfo, Program, TableRef};
@@ -19,7 +20,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 /// What a run needs from the front end: the checked program and its modules.
@@ -223,6 +224,8 @@ pub(super) struct Computed {
     pub(super) states: Option<TransformRecord>,
     /// A source's data expectations.
     pub(super) expectations: Vec<report::ExpectationResult>,
+    /// A split's row numbers per part: what its cache entry stores.
+    pub(super) rows: Option<BTreeMap<String, Vec<IdxSize>>>,
 }
 
 impl Computed {
@@ -280,6 +283,8 @@ pub(super) struct Runner<'a> {
     readers_left: Mutex<HashMap<usize, usize>>,
     records: Mutex<Vec<(usize, StageRecord)>>,
     expectations: Mutex<Vec<(usize, report::ExpectationResult)>>,
+    /// The cache entries being written while later stages run.
+    writes: Arc<Writes>,
     events: &'a (dyn Fn(&Event) + Sync),
 }
 
@@ -308,10 +313,14 @@ pub fn run(
         readers_left: Mutex::new(readers(&plan)),
         records: Mutex::new(Vec::new()),
         expectations: Mutex::new(Vec::new()),
+        writes: Arc::default(),
         events,
     };
-    schedule(&plan, options.jobs.max(1), |i| runner.run_stage(i))?;
-    runner.finish(options)
+    let scheduled = schedule(&plan, options.jobs.max(1), |i| runner.run_stage(i));
+    // Even a failed run lets its writes finish: each is a whole entry.
+    let written = runner.writes.wait_all();
+    scheduled?;
+    runner.finish(options, written?)
 }
 
 /// How many selected stages read each stage.
@@ -446,6 +455,7 @@ impl<'a> Runner<'a> {
             readers_left: Mutex::new(HashMap::new()),
             records: Mutex::new(Vec::new()),
             expectations: Mutex::new(Vec::new()),
+            writes: Arc::default(),
             events,
         }
     }
@@ -454,11 +464,7 @@ impl<'a> Runner<'a> {
     /// column as they would be stored.
     pub(super) fn compute_stage(&self, index: usize) -> Result<Computed, RunError> {
         let mut computed = self.compute(&self.plan.stages[index], index)?;
-        match &mut computed.output {
-            Output::Table(frame) => artifacts::canonical_chunks(frame),
-            Output::Parts(parts) => parts.values_mut().for_each(artifacts::canonical_chunks),
-            Output::Model(_) | Output::Evaluation(_) => {}
-        }
+        canonical(&mut computed.output);
         Ok(computed)
     }
 
@@ -500,14 +506,16 @@ impl<'a> Runner<'a> {
             .map_or(Reason::NotCached, |p| p.reason.clone());
         let started = Instant::now();
         let mut cached = !planned.will_run();
-        let (meta, output) = if cached {
+        // The output hash of a stage built now is known once its entry is
+        // written, and filled in by `finish`.
+        let (rows, output_hash, output) = if cached {
             let entry = self.cache.entry(&key);
             match artifacts::verify(&entry) {
                 Ok(meta) => {
                     let expectations =
                         artifacts::read_expectations(&entry).map_err(|e| fail(stage, e))?;
                     self.record_expectations(index, expectations);
-                    (meta, None)
+                    (meta.rows, meta.output_hash, None)
                 }
                 Err(damage) => {
                     (self.events)(&Event::CacheDamaged {
@@ -530,7 +538,7 @@ impl<'a> Runner<'a> {
             stage: stage.name.clone(),
             kind: stage.kind,
             cached,
-            rows: meta.rows,
+            rows,
             duration_ms,
         });
         let record = StageRecord {
@@ -538,8 +546,8 @@ impl<'a> Runner<'a> {
             kind: stage.kind,
             key,
             inputs: parts.inputs.clone(),
-            output_hash: meta.output_hash,
-            rows: meta.rows,
+            output_hash,
+            rows,
             duration_ms,
             cached,
         };
@@ -551,15 +559,14 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Computes a stage and stores it in the cache.
+    /// Computes a stage and starts storing it in the cache: its rows, no
+    /// output hash yet (see [`writer`]), and its output.
     fn build(
         &self,
         stage: &Stage,
         index: usize,
         reason: Reason,
-    ) -> Result<(artifacts::Meta, Option<Output>), RunError> {
-        let parts = &self.plan.parts[index];
-        let key = parts.key();
+    ) -> Result<(Option<usize>, String, Option<Output>), RunError> {
         (self.events)(&Event::StageStarted {
             stage: stage.name.clone(),
             kind: stage.kind,
@@ -569,26 +576,25 @@ impl<'a> Runner<'a> {
             output,
             states,
             expectations,
+            rows,
         } = self.compute_stage(index)?;
-        let staging = self
-            .cache
-            .staging(&key)
-            .map_err(|e| io_fail(stage, self.cache.root(), e))?;
-        let meta = artifacts::write_output(
-            &staging,
-            &output_view(&output),
-            states.as_ref(),
-            &expectations,
-        )
-        .map_err(|e| fail(stage, e))?;
+        let count = output_view(&output).rows();
+        let stored = match (rows, stage.kind) {
+            (Some(rows), _) => writer::Stored::Rows(rows),
+            (None, StageKind::Source | StageKind::Transform) => writer::Stored::Recomputed(count),
+            (None, _) => writer::Stored::Output(output.clone()),
+        };
+        self.writes.start(writer::Entry {
+            index,
+            stage: stage.name.clone(),
+            project: self.project.root.clone(),
+            parts: self.plan.parts[index].clone(),
+            stored,
+            states,
+            expectations: expectations.clone(),
+        })?;
         self.record_expectations(index, expectations);
-        self.cache
-            .commit(&staging, &key)
-            .map_err(|e| io_fail(stage, &staging, e))?;
-        self.cache
-            .remember(&stage.name, parts)
-            .map_err(|e| io_fail(stage, self.cache.root(), e))?;
-        Ok((meta, Some(output)))
+        Ok((Some(count), String::new(), Some(output)))
     }
 
     /// Drops the tables no remaining stage reads; models and evaluations
@@ -620,14 +626,39 @@ impl<'a> Runner<'a> {
     }
 
     /// The output of a stage this run depends on: from memory when it ran
-    /// in this run, otherwise from its cache entry.
+    /// in this run, otherwise from its cache entry. Kept in memory while a
+    /// stage that reads it has not finished (a cached split read for its
+    /// parts has none left: its input is not kept).
     fn output(&self, index: usize) -> Result<Output, RunError> {
         if let Some(output) = self.lock_outputs().get(&index) {
             return Ok(output.clone());
         }
+        let output = self.load(index)?;
+        let wanted = match self.store {
+            Store::Cache => self
+                .readers_left
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&index)
+                .is_some_and(|left| *left > 0),
+            Store::Inputs(_) => true,
+        };
+        if wanted {
+            self.lock_outputs().insert(index, output.clone());
+        }
+        Ok(output)
+    }
+
+    /// The output of stage `index` read from where the run keeps it.
+    fn load(&self, index: usize) -> Result<Output, RunError> {
         let stage = &self.plan.stages[index];
+        self.writes.wait(index)?;
         let entry = self.entry(index)?;
+        let cache = matches!(self.store, Store::Cache);
         let output = match stage.kind {
+            StageKind::Source if cache => self.source_again(stage, index)?,
+            StageKind::Transform if cache => self.transform_again(stage, &entry)?,
+            StageKind::Split if cache => self.split_from_rows(stage, &entry)?,
             StageKind::Source => {
                 Output::Table(artifacts::read_table(&entry, None).map_err(|e| fail(stage, e))?)
             }
@@ -646,8 +677,64 @@ impl<'a> Runner<'a> {
                 artifacts::read_evaluation(&entry).map_err(|e| fail(stage, e))?,
             )),
         };
-        self.lock_outputs().insert(index, output.clone());
         Ok(output)
+    }
+
+    /// A cached source's table, loaded again from its files: their hashes
+    /// are in its key, so these are the bytes its entry was made from.
+    fn source_again(&self, stage: &Stage, index: usize) -> Result<Output, RunError> {
+        let BlockInfo::Source(info) = &self.program().blocks[stage.block].info else {
+            return Err(fail(stage, "not a source"));
+        };
+        let loaded = self.load_source(stage, index, info.format.as_str(), &info.schema)?;
+        let mut output = Output::Table(loaded.frame);
+        canonical(&mut output);
+        Ok(output)
+    }
+
+    /// A cached transform's output: its steps applied again to its input
+    /// with the fitted state its entry holds.
+    fn transform_again(&self, stage: &Stage, entry: &Path) -> Result<Output, RunError> {
+        let BlockInfo::Transform(info) = &self.program().blocks[stage.block].info else {
+            return Err(fail(stage, "not a transform"));
+        };
+        let record = artifacts::read_states(entry).map_err(|e| fail(stage, e))?;
+        let fitted: Vec<FitState> = record
+            .steps
+            .into_iter()
+            .map(|step| step.state.unwrap_or(FitState::Unfitted))
+            .collect();
+        let (mut output, _) = self.transform(stage, info, Some(&fitted))?;
+        canonical(&mut output);
+        Ok(output)
+    }
+
+    /// A cached split's parts, taken again from its input by the row
+    /// numbers its entry holds.
+    fn split_from_rows(&self, stage: &Stage, entry: &Path) -> Result<Output, RunError> {
+        let BlockInfo::Split(info) = &self.program().blocks[stage.block].info else {
+            return Err(fail(stage, "not a split"));
+        };
+        let rows = artifacts::read_split_rows(entry)
+            .map_err(|e| fail(stage, e))?
+            .ok_or_else(|| {
+                fail(
+                    stage,
+                    format!(
+                        "cache entry {} holds no row numbers (run with --force)",
+                        entry.display()
+                    ),
+                )
+            })?;
+        let input = self.table(stage, &info.input)?;
+        let mut parts = BTreeMap::new();
+        for (part, rows) in rows {
+            let mut frame =
+                split::take_rows(&input, &rows).map_err(|e| fail(stage, e.to_string()))?;
+            artifacts::canonical_chunks(&mut frame);
+            parts.insert(part, frame);
+        }
+        Ok(Output::Parts(parts))
     }
 
     /// The frame a table reference names: a table, or one part of a split.
@@ -681,11 +768,12 @@ impl<'a> Runner<'a> {
                 return self.source(stage, index, info.format.as_str(), &info.schema)
             }
             BlockInfo::Transform(info) => {
-                let (output, record) = self.transform(stage, info)?;
+                let (output, record) = self.transform(stage, info, None)?;
                 return Ok(Computed {
                     output,
                     states: Some(record),
                     expectations: Vec::new(),
+                    rows: None,
                 });
             }
             BlockInfo::Split(info) => {
@@ -693,9 +781,23 @@ impl<'a> Runner<'a> {
                 let fractions: Vec<(String, f64)> =
                     info.parts.iter().map(|(k, v)| (k.clone(), *v)).collect();
                 let seed = info.seed.unwrap_or(0) as u64;
-                let parts = split::split(&frame, &fractions, seed, info.stratify.as_deref())
-                    .map_err(|e| fail(stage, e.to_string()))?;
-                Output::Parts(parts.into_iter().collect())
+                let rows: BTreeMap<String, Vec<IdxSize>> =
+                    split::split_rows(&frame, &fractions, seed, info.stratify.as_deref())
+                        .map_err(|e| fail(stage, e.to_string()))?
+                        .into_iter()
+                        .collect();
+                let mut parts = BTreeMap::new();
+                for (part, rows) in &rows {
+                    let frame =
+                        split::take_rows(&frame, rows).map_err(|e| fail(stage, e.to_string()))?;
+                    parts.insert(part.clone(), frame);
+                }
+                return Ok(Computed {
+                    output: Output::Parts(parts),
+                    states: None,
+                    expectations: Vec::new(),
+                    rows: Some(rows),
+                });
             }
             BlockInfo::Model(info) => {
                 let data = info
@@ -733,16 +835,18 @@ impl<'a> Runner<'a> {
             output,
             states: None,
             expectations: Vec::new(),
+            rows: None,
         })
     }
 
-    fn source(
+    /// Loads a source's files into its table, as declared.
+    fn load_source(
         &self,
         stage: &Stage,
         index: usize,
         format: &str,
         schema: &Schema,
-    ) -> Result<Computed, RunError> {
+    ) -> Result<data::Loaded, RunError> {
         let block = &self.program().blocks[stage.block];
         let format = match format {
             "csv" => Format::Csv,
@@ -770,7 +874,18 @@ impl<'a> Runner<'a> {
                 spec.on_bad_rows = BadRows::Drop;
             }
         }
-        let loaded = data::load(&spec).map_err(|e| fail(stage, e.to_string()))?;
+        data::load(&spec).map_err(|e| fail(stage, e.to_string()))
+    }
+
+    fn source(
+        &self,
+        stage: &Stage,
+        index: usize,
+        format: &str,
+        schema: &Schema,
+    ) -> Result<Computed, RunError> {
+        let block = &self.program().blocks[stage.block];
+        let loaded = self.load_source(stage, index, format, schema)?;
         if loaded.dropped_rows > 0 {
             let first = loaded
                 .bad_rows_sample
@@ -823,13 +938,18 @@ impl<'a> Runner<'a> {
             output: Output::Table(loaded.frame),
             states: None,
             expectations: results,
+            rows: None,
         })
     }
 
+    /// Runs a transform's steps on its input. With `fitted`, the fitted
+    /// steps take that state instead of learning it, on the same frames at
+    /// the same points, so the output is the one they gave when they learned.
     fn transform(
         &self,
         stage: &Stage,
         info: &crate::check::TransformInfo,
+        fitted: Option<&[FitState]>,
     ) -> Result<(Output, TransformRecord), RunError> {
         let block = &self.program().blocks[stage.block];
         let ast::ItemKind::Transform(decl) = &self.project.resolved.item(block.id).kind else {
@@ -859,12 +979,22 @@ impl<'a> Runner<'a> {
             }
             (other, _) => other,
         };
+        if fitted.is_some_and(|f| f.len() != decl.steps.len()) {
+            return Err(fail(
+                stage,
+                "the cached fitted state does not match the steps (run with --force)",
+            ));
+        }
+        let state_of = |i: usize, ctx: &StepCtx<'_>, training: &DataFrame| match fitted {
+            Some(states) => Ok(states[i].clone()),
+            None => ops::fit(ctx, training).map_err(|e| fail(stage, e.to_string())),
+        };
         let mut states: Vec<FitState> = Vec::with_capacity(decl.steps.len());
         let mut schema_before = &input_schema;
         let result = match input {
             Output::Table(frame) => {
                 let mut lazy = frame.lazy();
-                for (op, step) in decl.steps.iter().zip(&info.steps) {
+                for (i, (op, step)) in decl.steps.iter().zip(&info.steps).enumerate() {
                     let ctx = self.step_ctx(op, schema_before, &step.schema);
                     let state = if ops::is_fitted(op) {
                         let training = lazy
@@ -872,7 +1002,7 @@ impl<'a> Runner<'a> {
                             .collect()
                             .map_err(|e| fail(stage, e.to_string()))?;
                         lazy = training.clone().lazy();
-                        ops::fit(&ctx, &training).map_err(|e| fail(stage, e.to_string()))?
+                        state_of(i, &ctx, &training)?
                     } else {
                         FitState::Unfitted
                     };
@@ -887,7 +1017,7 @@ impl<'a> Runner<'a> {
                 // Fitted steps learn from the training rows only, then transform every part.
                 let mut lazies: BTreeMap<String, LazyFrame> =
                     parts.into_iter().map(|(k, v)| (k, v.lazy())).collect();
-                for (op, step) in decl.steps.iter().zip(&info.steps) {
+                for (i, (op, step)) in decl.steps.iter().zip(&info.steps).enumerate() {
                     let ctx = self.step_ctx(op, schema_before, &step.schema);
                     let state = if ops::is_fitted(op) {
                         let train = lazies
@@ -898,7 +1028,7 @@ impl<'a> Runner<'a> {
                             .collect()
                             .map_err(|e| fail(stage, e.to_string()))?;
                         *train = training.clone().lazy();
-                        ops::fit(&ctx, &training).map_err(|e| fail(stage, e.to_string()))?
+                        state_of(i, &ctx, &training)?
                     } else {
                         FitState::Unfitted
                     };
@@ -972,6 +1102,7 @@ impl<'a> Runner<'a> {
             let stage = &self.plan.stages[index];
             match &self.program().blocks[stage.block].info {
                 BlockInfo::Transform(t) => {
+                    self.writes.wait(index)?;
                     let record =
                         artifacts::read_states(&self.cache.entry(&self.plan.parts[index].key()))
                             .map_err(|e| fail(stage, e))?;
@@ -1067,10 +1198,21 @@ impl<'a> Runner<'a> {
         Ok(files)
     }
 
-    fn finish(self, options: &RunOptions) -> Result<RunSummary, RunError> {
+    /// Writes the run's outputs, once every entry is written: `hashes`
+    /// holds the output hash of each stage built in this run.
+    fn finish(
+        self,
+        options: &RunOptions,
+        mut hashes: HashMap<usize, String>,
+    ) -> Result<RunSummary, RunError> {
         let program = self.project.program;
         let mut records = self.records.into_inner().unwrap_or_else(|e| e.into_inner());
         records.sort_by_key(|(i, _)| *i);
+        for (index, record) in &mut records {
+            if let Some(hash) = hashes.remove(index) {
+                record.output_hash = hash;
+            }
+        }
         let mut expectations = self
             .expectations
             .into_inner()
@@ -1165,6 +1307,15 @@ impl<'a> Runner<'a> {
             gates,
             metrics,
         })
+    }
+}
+
+/// Tables in one chunk per column, as they cross stage boundaries.
+fn canonical(output: &mut Output) {
+    match output {
+        Output::Table(frame) => artifacts::canonical_chunks(frame),
+        Output::Parts(parts) => parts.values_mut().for_each(artifacts::canonical_chunks),
+        Output::Model(_) | Output::Evaluation(_) => {}
     }
 }
 

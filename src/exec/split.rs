@@ -11,7 +11,9 @@ use polars::prelude::*;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-/// Splits `frame` into the named parts, whose fractions must add up to 1.
+/// The row numbers of each named part of `frame`, sorted; the fractions
+/// must add up to 1. The cache keeps these instead of the parts' rows,
+/// which [`take_rows`] takes again from the split's input.
 ///
 /// Each part gets its share of the rows by the largest-remainder method
 /// (ties go to the part listed first). With `stratify`, every class of that
@@ -19,12 +21,12 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// the leftover rows of a class go to the parts that are furthest below
 /// their share so far, so the part sizes stay within one row of their
 /// share overall. Classes are taken in the order they first appear.
-pub fn split(
+pub fn split_rows(
     frame: &DataFrame,
     parts: &[(String, f64)],
     seed: u64,
     stratify: Option<&str>,
-) -> Result<Vec<(String, DataFrame)>, OpError> {
+) -> Result<Vec<(String, Vec<IdxSize>)>, OpError> {
     const OP: &str = "split";
     if parts.is_empty() {
         return Err(OpError::new(OP, "needs at least one part"));
@@ -59,15 +61,20 @@ pub fn split(
             start += count;
         }
     }
-    parts
+    Ok(parts
         .iter()
         .zip(members)
         .map(|((name, _), mut rows)| {
             rows.sort_unstable();
-            let part = take(OP, frame, rows)?;
-            Ok((name.clone(), part))
+            (name.clone(), rows)
         })
-        .collect()
+        .collect())
+}
+
+/// The rows `rows` of `frame`, in that order: a part of a split taken
+/// again from the split's input.
+pub fn take_rows(frame: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame, OpError> {
+    take("split", frame, rows)
 }
 
 /// `count` rows drawn without replacement, in their original order.
@@ -82,11 +89,11 @@ pub fn sample_rows(frame: &DataFrame, count: usize, seed: u64) -> Result<DataFra
     }
     rows.truncate(count);
     rows.sort_unstable();
-    take("sample", frame, rows)
+    take("sample", frame, &rows)
 }
 
-fn take(op: &str, frame: &DataFrame, rows: Vec<IdxSize>) -> Result<DataFrame, OpError> {
-    let idx = IdxCa::from_vec("rows".into(), rows);
+fn take(op: &str, frame: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame, OpError> {
+    let idx = IdxCa::from_slice("rows".into(), rows);
     frame
         .take(&idx)
         .map_err(|e| OpError::new(op, e.to_string()))
