@@ -453,21 +453,16 @@ fn unusable(feature: &str, value: Option<f64>) -> String {
 
 /// Rows of cells as a table of the schema's polars types.
 fn frame_of(schema: &Schema, rows: &[Vec<Cell>]) -> Result<DataFrame, String> {
-    let mismatch = |c: &Column| format!("a value of column `{}` is not {}", c.name, c.ty.word());
     let mut columns = Vec::with_capacity(schema.columns.len());
     for (j, c) in schema.columns.iter().enumerate() {
-        let cells = rows.iter().map(|row| row.get(j).unwrap_or(&Cell::Null));
         let name: PlSmallStr = (&*c.name).into();
         let series = match &c.ty {
             ColumnType::Int | ColumnType::Datetime => {
-                let values = cells
-                    .map(|cell| match cell {
-                        Cell::Null => Ok(None),
-                        Cell::Int(i) | Cell::Datetime(i) => Ok(Some(*i)),
-                        _ => Err(mismatch(c)),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let series = Series::new(name, values);
+                let ints = column_values(rows, j, c, |cell| match cell {
+                    Cell::Int(i) | Cell::Datetime(i) => Some(*i),
+                    _ => None,
+                })?;
+                let series = Series::new(name, ints);
                 if c.ty == ColumnType::Datetime {
                     series
                         .cast(&ops::dtype(&c.ty))
@@ -478,36 +473,49 @@ fn frame_of(schema: &Schema, rows: &[Vec<Cell>]) -> Result<DataFrame, String> {
             }
             ColumnType::Float => Series::new(
                 name,
-                cells
-                    .map(|cell| match cell {
-                        Cell::Null => Ok(None),
-                        Cell::Float(f) => Ok(Some(*f)),
-                        _ => Err(mismatch(c)),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                column_values(rows, j, c, |cell| match cell {
+                    Cell::Float(f) => Some(*f),
+                    _ => None,
+                })?,
             ),
             ColumnType::Bool => Series::new(
                 name,
-                cells
-                    .map(|cell| match cell {
-                        Cell::Null => Ok(None),
-                        Cell::Bool(b) => Ok(Some(*b)),
-                        _ => Err(mismatch(c)),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                column_values(rows, j, c, |cell| match cell {
+                    Cell::Bool(b) => Some(*b),
+                    _ => None,
+                })?,
             ),
             ColumnType::Str | ColumnType::Enum(_) => Series::new(
                 name,
-                cells
-                    .map(|cell| match cell {
-                        Cell::Null => Ok(None),
-                        Cell::Str(s) => Ok(Some(&**s)),
-                        _ => Err(mismatch(c)),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
+                column_values(rows, j, c, |cell| match cell {
+                    Cell::Str(s) => Some(&**s),
+                    _ => None,
+                })?,
             ),
         };
         columns.push(series.into_column());
     }
     DataFrame::new(rows.len(), columns).map_err(polars_error)
+}
+
+/// Column `j` of `rows` as the values `pick` reads: a null is `None`, and a
+/// cell it does not read is not of the column's type.
+fn column_values<'r, T>(
+    rows: &'r [Vec<Cell>],
+    j: usize,
+    column: &Column,
+    pick: impl Fn(&'r Cell) -> Option<T>,
+) -> Result<Vec<Option<T>>, String> {
+    rows.iter()
+        .map(|row| match row.get(j).unwrap_or(&Cell::Null) {
+            Cell::Null => Ok(None),
+            cell => pick(cell).map(Some).ok_or_else(|| {
+                format!(
+                    "a value of column `{}` is not {}",
+                    column.name,
+                    column.ty.word()
+                )
+            }),
+        })
+        .collect()
 }
