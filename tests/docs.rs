@@ -95,7 +95,19 @@ fn algorithm_facts(algorithm: &Algorithm) -> String {
 
 fn algorithm_table(catalog: &Catalog) -> String {
     let mut out = String::from(
-        "| algorithm | kind | hyper-parameter | type and bound | default | meaning |\n\
+        "| algorithm | kind | what it fits, in scikit-learn's terms |\n\
+         | --- | --- | --- |\n",
+    );
+    for algorithm in &catalog.algorithms {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            algorithm.name,
+            algorithm_facts(algorithm),
+            cell(&algorithm.meaning)
+        ));
+    }
+    out.push_str(
+        "\n| algorithm | kind | hyper-parameter | type and bound | default | meaning |\n\
          | --- | --- | --- | --- | --- | --- |\n",
     );
     for algorithm in &catalog.algorithms {

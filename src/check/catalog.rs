@@ -74,6 +74,8 @@ impl fmt::Display for HyperType {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Algorithm {
     pub name: String,
+    /// What it fits and how, in scikit-learn's terms (hover, docs).
+    pub meaning: String,
     pub kind: ModelKind,
     /// Fits two classes only (`svm`).
     pub binary_only: bool,
@@ -240,8 +242,13 @@ pub fn parse() -> Result<Catalog, String> {
                 }
             }
         }
+        let meaning = match entry.body.field("meaning").map(|f| &f.value.kind) {
+            Some(ast::ExprKind::Str(text)) => text.clone(),
+            _ => return Err(format!("algorithm `{}`: no `meaning`", entry.name.name)),
+        };
         catalog.algorithms.push(Algorithm {
             name: entry.name.name.clone(),
+            meaning,
             kind,
             binary_only: word(&entry.body, "classes").as_deref() == Some("binary"),
             probabilities: boolean(&entry.body, "probabilities").unwrap_or(false),

@@ -130,7 +130,12 @@ pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover>
                     .unwrap_or_default()
             ));
         } else if let Some(alg) = crate::check::catalog::get().algorithm(word) {
-            let mut v = format!("**algorithm** `{}` ({})\n\n", alg.name, alg.kind.as_str());
+            let mut v = format!(
+                "**algorithm** `{}` ({})\n\n{}\n\n",
+                alg.name,
+                alg.kind.as_str(),
+                alg.meaning
+            );
             for h in &alg.hyper {
                 v.push_str(&format!(
                     "- `{}`: {} = {}: {}\n",
