@@ -1003,6 +1003,7 @@ fn with_project(
         program: &compilation.program,
         root: compilation.project_dir.clone(),
         data_files: &compilation.data_files,
+        graph_svg: Some(mlp::graph::to_svg(&driver::graph_view(&compilation))),
     }))
 }
 

@@ -124,6 +124,16 @@ impl Progress {
                 let mark = if *passed { "ok  " } else { "FAIL" };
                 self.line(format!("expect {mark} {source}: {expectation} ({detail})"));
             }
+            Event::Undefined {
+                model,
+                evaluated_on,
+                metric,
+                reason,
+            } => {
+                self.line(format!(
+                    "warning: `{metric}` of `{model}` on `{evaluated_on}` is not defined: {reason}"
+                ));
+            }
             Event::Gate(gate) => {
                 let mark = match (gate.evaluated, gate.passed) {
                     (false, _) => "skip",

@@ -65,11 +65,25 @@
 //! print("silhouette", repr(m.silhouette_score(sx, sl, metric="euclidean")))
 //! # Labels need not be 0..k.
 //! print("silhouette_sparse_labels", repr(m.silhouette_score(sx, [4, 4, 4, 9, 9, 9, 9, 4])))
+//!
+//! # Classification report and weighted averages of the multiclass case.
+//! p, r, f, s = m.precision_recall_fscore_support(mt, mp, labels=[0, 1, 2, 3], zero_division=0)
+//! print("per_class", p.tolist(), r.tolist(), f.tolist(), s.tolist())
+//! for name in ("precision", "recall", "f1"):
+//!     score = getattr(m, f"{name}_score")
+//!     print(f"{name}_weighted", repr(score(mt, mp, average="weighted", zero_division=0)))
+//! print("average_precision", repr(m.average_precision_score(rt, rs)))
+//!
+//! # Residuals (actual - predicted) of the regression case.
+//! res = np.array(yt) - np.array(yp)
+//! print("residuals", res.mean(), res.std(), res.min(), np.quantile(res, [0.05, 0.25, 0.5, 0.75, 0.95]).tolist(),
+//!       res.max(), np.abs(res).max())
 //! ```
 
 use mlp::exec::metrics::{
-    accuracy, confusion_matrix, f1, f1_macro, log_loss, mae, mape, precision, precision_macro, r2,
-    recall, recall_macro, rmse, roc_auc, silhouette,
+    accuracy, average_precision, confusion_matrix, f1, f1_macro, f1_weighted, log_loss, mae, mape,
+    per_class, precision, precision_macro, precision_weighted, r2, recall, recall_macro,
+    recall_weighted, residual_summary, rmse, roc_auc, silhouette,
 };
 use ndarray::{array, Array2};
 
@@ -238,4 +252,58 @@ fn empty_and_mismatched_inputs_are_errors() {
     let err = confusion_matrix(&[0, 3], &[0, 1], 2).unwrap_err();
     assert!(err.message().contains("class 3"), "{err}");
     assert!(silhouette(Array2::zeros((0, 2)).view(), &[]).is_err());
+}
+
+#[test]
+fn the_classification_report_and_weighted_averages_match_scikit_learn() {
+    let mt = [0, 1, 3, 0, 1, 3, 3, 0, 1, 1, 3, 0];
+    let mp = [0, 2, 1, 0, 1, 1, 0, 0, 1, 2, 1, 1];
+    let report = per_class(&mt, &mp, 4).unwrap();
+    let expected = [
+        (0.75, 0.75, 0.75, 4),
+        (0.3333333333333333, 0.5, 0.4, 4),
+        (0.0, 0.0, 0.0, 0),
+        (0.0, 0.0, 0.0, 4),
+    ];
+    for (got, (p, r, f, support)) in report.iter().zip(expected) {
+        close(got.precision, p);
+        close(got.recall, r);
+        close(got.f1, f);
+        assert_eq!(got.support, support);
+    }
+    close(precision_weighted(&mt, &mp).unwrap(), 0.3611111111111111);
+    close(recall_weighted(&mt, &mp).unwrap(), 0.4166666666666667);
+    close(f1_weighted(&mt, &mp).unwrap(), 0.3833333333333333);
+}
+
+#[test]
+fn average_precision_matches_scikit_learn() {
+    let rt = [
+        false, false, true, true, false, true, true, false, true, false,
+    ];
+    let rs = [0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9, 0.2, 0.35, 0.9];
+    close(average_precision(&rt, &rs).unwrap(), 0.5833333333333333);
+    let none = average_precision(&[false, false], &[0.2, 0.4]).unwrap_err();
+    assert!(
+        none.message().contains("no sample of the positive class"),
+        "{none}"
+    );
+}
+
+#[test]
+fn residuals_are_summarised_like_numpy() {
+    let yt = [3.0, -0.5, 2.0, 7.0, 4.2, 10.5];
+    let yp = [2.5, 0.0, 2.1, 7.8, 3.9, 9.0];
+    let r = residual_summary(&yt, &yp).unwrap();
+    close(r.mean, 0.15000000000000005);
+    close(r.std, 0.7477744758058185);
+    close(r.min, -0.7999999999999998);
+    close(r.p05, -0.7249999999999999);
+    close(r.p25, -0.4);
+    close(r.median, 0.10000000000000009);
+    close(r.p75, 0.45000000000000007);
+    close(r.p95, 1.25);
+    close(r.max, 1.5);
+    close(r.max_abs, 1.5);
+    assert!(residual_summary(&[], &[]).is_err());
 }

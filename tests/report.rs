@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use mlp::exec::metrics::{ClassScores, ResidualSummary};
+use mlp::exec::profile::{ColumnProfile, SourceProfile, Summary};
 use mlp::exec::report::{
-    render, roc_points, Confusion, ExpectationResult, GateResult, ModelReport, ReportData,
-    StageReport, Weights,
+    precision_recall_points, render, roc_points, Confusion, ExpectationResult, GateResult, Lineage,
+    ModelReport, PerClass, ReportData, StageReport, Weights,
 };
 
 // ------------------------------------------------------------------ data
@@ -54,6 +56,10 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         weights: None,
         clusters: None,
         groups: None,
+        precision_recall: None,
+        per_class: None,
+        residual_summary: None,
+        undefined: BTreeMap::new(),
     }
 }
 
@@ -117,6 +123,30 @@ fn classifier() -> ModelReport {
             matrix: vec![vec![227, 40], vec![35, 98]],
         }),
         roc: Some(roc_points(&scores, &positives)),
+        precision_recall: Some(precision_recall_points(&scores, &positives)),
+        per_class: Some(PerClass {
+            labels: vec!["good".to_string(), "bad".to_string()],
+            scores: vec![
+                ClassScores {
+                    precision: 0.8664,
+                    recall: 0.8502,
+                    f1: 0.8582,
+                    support: 267,
+                },
+                ClassScores {
+                    precision: 0.7101,
+                    recall: 0.7368,
+                    f1: 0.7232,
+                    support: 133,
+                },
+            ],
+        }),
+        undefined: [(
+            "demographic_parity_difference".to_string(),
+            "only one group <present>".to_string(),
+        )]
+        .into_iter()
+        .collect(),
         weights: Some(Weights {
             title: "Coefficients".to_string(),
             values,
@@ -174,6 +204,18 @@ fn regressor(n: usize) -> ModelReport {
             ("mape", 0.1842),
         ]),
         residuals: Some(residuals),
+        residual_summary: Some(ResidualSummary {
+            mean: 12.5,
+            std: 1190.0,
+            min: -5210.25,
+            p05: -1900.0,
+            p25: -610.0,
+            median: 4.75,
+            p75: 640.0,
+            p95: 2010.0,
+            max: 6120.5,
+            max_abs: 6120.5,
+        }),
         weights: Some(Weights {
             title: "Coefficients".to_string(),
             values: vec![
@@ -260,6 +302,51 @@ fn report(models: Vec<ModelReport>) -> ReportData {
                 detail: "3.1% null".to_string(),
             },
         ],
+        profiles: vec![SourceProfile {
+            source: "loans".to_string(),
+            rows: 1000,
+            columns: vec![
+                ColumnProfile {
+                    name: "income".to_string(),
+                    ty: "float?".to_string(),
+                    nulls: 31,
+                    summary: Summary::Numeric {
+                        min: 1200.0,
+                        max: 98000.5,
+                        mean: 41250.25,
+                        std: 15000.0,
+                        histogram: vec![3, 40, 180, 260, 210, 150, 70, 30, 15, 8, 2, 1],
+                    },
+                },
+                ColumnProfile {
+                    name: "status".to_string(),
+                    ty: "enum(\"good\", \"bad\")".to_string(),
+                    nulls: 0,
+                    summary: Summary::Categories {
+                        counts: vec![("good".to_string(), 720), ("bad".to_string(), 280)],
+                    },
+                },
+                ColumnProfile {
+                    name: "email".to_string(),
+                    ty: "str".to_string(),
+                    nulls: 0,
+                    summary: Summary::Withheld {
+                        why: "@pii: values are not profiled".to_string(),
+                    },
+                },
+            ],
+        }],
+        graph_svg: Some("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><title>graph</title></svg>".to_string()),
+        lineage: vec![Lineage {
+            model: "scorer".to_string(),
+            algorithm: "logistic_regression".to_string(),
+            model_hash: "0123456789abcdef0123456789abcdef".to_string(),
+            trained_on: "prepared.train".to_string(),
+            rows: 789,
+            data_hash: "fedcba9876543210fedcba9876543210".to_string(),
+            source_files: vec![("data/loans.csv".to_string(), "00112233445566778899aabbccddeeff".to_string())],
+            evaluations: vec!["prepared.test".to_string()],
+        }],
     }
 }
 
@@ -454,6 +541,22 @@ fn weights_show_the_top_twenty_by_absolute_value() {
     assert!(page.contains("Top 20 of 30 by absolute value."));
 }
 
+/// The profile's and the lineage's user strings set to `hostile`.
+fn model_strings_hostile(data: &mut ReportData, hostile: &str) {
+    let profile = &mut data.profiles[0];
+    profile.source = hostile.to_string();
+    profile.columns[0].name = hostile.to_string();
+    profile.columns[1].ty = hostile.to_string();
+    profile.columns[1].summary = Summary::Categories {
+        counts: vec![(hostile.to_string(), 3), ("</svg>".to_string(), 1)],
+    };
+    let lineage = &mut data.lineage[0];
+    lineage.model = hostile.to_string();
+    lineage.trained_on = hostile.to_string();
+    lineage.source_files = vec![(hostile.to_string(), hostile.to_string())];
+    lineage.evaluations = vec![hostile.to_string()];
+}
+
 #[test]
 fn hostile_names_are_escaped() {
     let hostile = "<script>alert(\"x\")</script>&'";
@@ -484,14 +587,17 @@ fn hostile_names_are_escaped() {
     data.stages[0].output_hash = hostile.to_string();
     data.expectations[0].detail = hostile.to_string();
     data.expectations[1].expectation = hostile.to_string();
+    model_strings_hostile(&mut data, hostile);
 
     let page = render(&data);
     assert_well_formed(&page);
     assert!(!page.contains("<b>"));
     assert!(page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"));
+    // Confusion, ROC, precision-recall, coefficients, cluster sizes, the
+    // graph and two distributions.
     assert_eq!(
         page.matches("</svg>").count(),
-        4,
+        8,
         "one per plot, none injected"
     );
 }
@@ -586,6 +692,9 @@ fn degenerate_inputs_render_without_nan() {
     nothing.gates.clear();
     nothing.stages.clear();
     nothing.expectations.clear();
+    nothing.profiles.clear();
+    nothing.graph_svg = None;
+    nothing.lineage.clear();
     nothing.stages.push(StageReport {
         name: "s".to_string(),
         kind: "source".to_string(),
@@ -633,7 +742,11 @@ fn rendering_is_deterministic_and_survives_json() {
 fn sample_page() {
     let page = render(&full_report());
     assert_well_formed(&page);
-    assert_eq!(page.matches("<svg").count(), 8);
+    // Four model cards' plots (confusion, ROC, precision-recall and
+    // coefficients of the binary classifier, two of the multiclass one,
+    // two of the regressor, one of the clusterer), the pipeline graph, and
+    // one distribution per profiled column that is not withheld.
+    assert_eq!(page.matches("<svg").count(), 9 + 1 + 2);
     if let Some(path) = std::env::var_os("MLP_REPORT_SAMPLE") {
         std::fs::write(path, &page).expect("write the sample page");
     }
@@ -775,4 +888,123 @@ fn the_groups_table_lists_every_group_escaped() {
     assert!(page.contains("<td class=\"num\">n/a</td>"), "a NaN is n/a");
     // Without groups, no table.
     assert!(!render(&report(vec![classifier()])).contains("By group of"));
+}
+
+// ------------------------------------------------- precision-recall, data
+
+// Expected with scikit-learn 1.9.1:
+// `precision_recall_curve([0,0,1,1,0,1,1,0,1,0], [0.1,0.4,0.35,0.8,0.4,0.4,0.9,0.2,0.35,0.9], drop_intermediate=False)`
+// gives precision [0.5, 0.5556, 0.625, 0.5, 0.6667, 0.5, 1.0] and recall
+// [1, 1, 1, 0.6, 0.4, 0.2, 0] (from the lowest threshold up); mlp lists the
+// same points from the highest threshold down, as (recall, precision).
+#[test]
+fn precision_recall_points_match_scikit_learn() {
+    let y = [0, 0, 1, 1, 0, 1, 1, 0, 1, 0];
+    let s = [0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9, 0.2, 0.35, 0.9];
+    let precision = [
+        0.5,
+        0.5555555555555556,
+        0.625,
+        0.5,
+        0.6666666666666666,
+        0.5,
+        1.0,
+    ];
+    let recall = [1.0, 1.0, 1.0, 0.6, 0.4, 0.2, 0.0];
+    let expected: Vec<(f64, f64)> = recall.iter().copied().zip(precision).rev().collect();
+    let got = precision_recall_points(&s, &labels(&y));
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(&expected) {
+        assert!(
+            (g.0 - e.0).abs() < 1e-12 && (g.1 - e.1).abs() < 1e-12,
+            "{got:?}"
+        );
+    }
+    assert!(precision_recall_points(&[0.3, 0.4], &[false, false]).is_empty());
+}
+
+#[test]
+fn the_binary_card_has_a_precision_recall_curve_with_its_average_precision() {
+    let page = render(&full_report());
+    let scorer = card(&page, "scorer");
+    assert!(scorer.contains("<figcaption>Precision-recall curve</figcaption>\n<svg"));
+    assert!(scorer.contains("AP = "));
+    assert!(!card(&page, "species").contains("Precision-recall"));
+}
+
+#[test]
+fn the_classification_report_lists_every_class_and_both_averages() {
+    let page = render(&full_report());
+    let scorer = card(&page, "scorer");
+    assert!(scorer.contains("<h4 class=\"groups\">Per class</h4>"));
+    assert!(scorer.contains(
+        "<tr><td>bad</td><td class=\"num\">0.7101</td><td class=\"num\">0.7368</td><td class=\"num\">0.7232</td><td class=\"num\">133</td></tr>"
+    ));
+    // Macro: (0.8664 + 0.7101) / 2; weighted by 267 and 133 rows.
+    let macro_precision = (0.8664 + 0.7101) / 2.0;
+    assert!(scorer.contains(&format!(
+        "<td>macro average</td><td class=\"num\">{macro_precision:.4}</td>"
+    )));
+    let weighted = (0.8664 * 267.0 + 0.7101 * 133.0) / 400.0;
+    assert!(scorer.contains(&format!(
+        "<td>weighted average</td><td class=\"num\">{weighted:.4}</td>"
+    )));
+}
+
+#[test]
+fn an_undefined_metric_is_shown_with_its_reason_escaped() {
+    let page = render(&full_report());
+    let scorer = card(&page, "scorer");
+    assert!(scorer.contains("<td>demographic_parity_difference</td><td class=\"num\"><span class=\"badge warn\" title=\"only one group &lt;present&gt;\">not defined</span>"));
+    assert!(scorer.contains("is not defined on these rows: only one group &lt;present&gt;"));
+}
+
+#[test]
+fn the_regressor_card_summarises_its_residuals() {
+    let page = render(&full_report());
+    let price = card(&page, "price");
+    assert!(price.contains("Residuals (actual − predicted)"));
+    for cell in ["12.50", "-5210", "6120"] {
+        assert!(
+            price.contains(&format!("<td class=\"num\">{cell}")),
+            "{cell}"
+        );
+    }
+}
+
+#[test]
+fn the_data_section_profiles_each_column_without_raw_values() {
+    let page = render(&full_report());
+    let data = &page[page.find("<h2>Data</h2>").expect("a data section")..];
+    assert!(data.contains("loans · 1,000 rows"));
+    assert!(data.contains(
+        "<code>income</code></td><td><code>float?</code></td><td class=\"num\">31 (3.1%)</td>"
+    ));
+    assert!(data.contains("min 1200 · mean 41250 · max 98000 · std 15000"));
+    assert!(data.contains("good: 720 · bad: 280"));
+    assert!(data.contains("@pii: values are not profiled"));
+}
+
+#[test]
+fn the_pipeline_graph_and_lineage_are_shown() {
+    let page = render(&full_report());
+    assert!(page.contains("<h2>Pipeline</h2>\n<div class=\"graph\"><svg"));
+    let lineage = &page[page.find("<h2>Lineage</h2>").expect("a lineage section")..];
+    for text in [
+        "<code>data/loans.csv</code>",
+        "<code>prepared.train</code> · 789 rows",
+        "<code>models/scorer.json</code>",
+        "title=\"0123456789abcdef0123456789abcdef\">0123456789ab<",
+        "<code>prepared.test</code>",
+    ] {
+        assert!(lineage.contains(text), "{text}");
+    }
+}
+
+#[test]
+fn the_page_has_a_dark_colour_scheme() {
+    let page = render(&full_report());
+    assert!(page.contains("@media (prefers-color-scheme: dark)"));
+    // The plots' ink follows the scheme: their text colours are overridden.
+    assert!(page.contains("svg text[fill=\"#1d2430\"] { fill: var(--ink); }"));
 }

@@ -50,7 +50,12 @@ fn every_example_s_report_draws_its_plots_in_chromium_without_errors() {
     for (example, plots) in [
         (
             "credit",
-            &["Confusion matrix", "ROC curve", "Coefficients"][..],
+            &[
+                "Confusion matrix",
+                "ROC curve",
+                "Precision-recall curve",
+                "Coefficients",
+            ][..],
         ),
         ("diamonds", &["Predicted vs actual", "Coefficients"][..]),
         (
@@ -71,5 +76,26 @@ fn every_example_s_report_draws_its_plots_in_chromium_without_errors() {
         for plot in plots {
             assert!(drawn.contains(plot), "{example}: no {plot} in {drawn:?}");
         }
+        for section in ["Gates", "Models", "Pipeline", "Data", "Lineage", "Stages"] {
+            assert!(
+                page["sections"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s == section),
+                "{example}: no {section} section in {}",
+                page["sections"]
+            );
+        }
+        assert!(
+            page["graph"]["width"].as_f64() > Some(100.0),
+            "{example}: the pipeline graph is not drawn: {}",
+            page["graph"]
+        );
+        // Light page, dark ink; in the dark scheme, the other way round.
+        assert_eq!(page["light"]["background"], "rgb(245, 247, 250)", "{page}");
+        assert_eq!(page["light"]["plotText"], "rgb(29, 36, 48)", "{page}");
+        assert_eq!(page["dark"]["background"], "rgb(17, 21, 27)", "{page}");
+        assert_eq!(page["dark"]["plotText"], "rgb(227, 231, 238)", "{page}");
     }
 }

@@ -303,6 +303,7 @@ pub fn run_stage(
             &computed.view(),
             computed.states.as_ref(),
             &computed.expectations,
+            computed.profile.as_ref(),
             |output_hash, rows| StageFile {
                 format: STAGE_FORMAT.to_string(),
                 stage: stage.name.clone(),
@@ -495,7 +496,7 @@ pub fn collect(
             }
         }
     }
-    let gates = gates::evaluate(project.resolved, project.program, &metrics);
+    let gates = gates::evaluate(project.resolved, project.program, &metrics, &evaluations);
     for gate in &gates {
         events(&Event::Gate(gate.clone()));
     }
@@ -518,6 +519,10 @@ pub fn collect(
         gates: &gates,
         stages: &stage_records,
         expectations: &expectations,
+        // The sources' profiles stay in their stages' folders: a collected
+        // report has none.
+        profiles: &[],
+        graph_svg: project.graph_svg.as_deref(),
     })
     .map_err(AloneError::Usage)?;
     let failed_gates = gates

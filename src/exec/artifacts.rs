@@ -5,8 +5,10 @@
 
 use super::cache::{hash_bytes, hash_file, KeyParts, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
+use super::metrics::ResidualSummary;
 use super::models::HyperValue;
 use super::ops::FitState;
+use super::profile::SourceProfile;
 use super::report::{self, Confusion, GroupTable};
 use super::run::StageRecord;
 use super::stages::StageKind;
@@ -195,8 +197,9 @@ pub fn write_output(
     output: &OutputView,
     states: Option<&TransformRecord>,
     expectations: &[report::ExpectationResult],
+    profile: Option<&SourceProfile>,
 ) -> Result<Meta, String> {
-    let (rows, files) = write_output_files(dir, output, states, expectations)?;
+    let (rows, files) = write_output_files(dir, output, states, expectations, profile)?;
     let meta = Meta {
         rows,
         output_hash: output_hash(&files),
@@ -212,6 +215,7 @@ fn write_output_files(
     output: &OutputView,
     states: Option<&TransformRecord>,
     expectations: &[report::ExpectationResult],
+    profile: Option<&SourceProfile>,
 ) -> Result<(Option<usize>, BTreeMap<String, FileSum>), String> {
     let mut files = BTreeMap::new();
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<(), String> {
@@ -242,6 +246,9 @@ fn write_output_files(
     }
     if !expectations.is_empty() {
         put("expectations.json", json(&expectations)?)?;
+    }
+    if let Some(profile) = profile {
+        put("profile.json", json(profile)?)?;
     }
     Ok((rows, files))
 }
@@ -316,9 +323,10 @@ pub fn write_stage_output(
     output: &OutputView,
     states: Option<&TransformRecord>,
     expectations: &[report::ExpectationResult],
+    profile: Option<&SourceProfile>,
     stage: impl FnOnce(&str, Option<usize>) -> StageFile,
 ) -> Result<Meta, String> {
-    let (rows, mut files) = write_output_files(dir, output, states, expectations)?;
+    let (rows, mut files) = write_output_files(dir, output, states, expectations, profile)?;
     let output_hash = output_hash(&files);
     put_file(
         dir,
@@ -516,6 +524,16 @@ pub fn read_expectations(dir: &Path) -> Result<Vec<report::ExpectationResult>, S
     }
 }
 
+/// A source's data profile; none for other stages.
+pub fn read_profile(dir: &Path) -> Result<Option<SourceProfile>, String> {
+    let path = dir.join("profile.json");
+    if path.is_file() {
+        read_json(&path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 pub fn read_states(dir: &Path) -> Result<TransformRecord, String> {
     read_json(&dir.join("states.json"))
 }
@@ -611,6 +629,8 @@ pub struct RunOutputs<'a> {
     pub gates: &'a [GateOutcome],
     pub stages: &'a [StageRecord],
     pub expectations: &'a [report::ExpectationResult],
+    pub profiles: &'a [SourceProfile],
+    pub graph_svg: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -623,6 +643,16 @@ struct MetricsFile<'a> {
     /// column, under the same key as its metrics in `models`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     groups: BTreeMap<String, &'a GroupTable>,
+    /// Each classifier evaluation's classification report.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    per_class: BTreeMap<String, &'a report::PerClass>,
+    /// Each regressor evaluation's residual summary.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    residuals: BTreeMap<String, &'a ResidualSummary>,
+    /// The metrics each evaluation asked for that its rows do not define,
+    /// with the reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    undefined: BTreeMap<String, &'a BTreeMap<String, String>>,
 }
 
 /// The mark in `run.json` that says mlp wrote the folder, so that a later
@@ -722,6 +752,9 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     // Keyed as `run` keys `metrics`: the model, then `MODEL on TABLE` for
     // its later evaluations.
     let mut groups = BTreeMap::new();
+    let mut per_class = BTreeMap::new();
+    let mut residuals = BTreeMap::new();
+    let mut undefined = BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
     for e in outputs.evaluations {
         let key = if seen.insert(e.name.as_str()) {
@@ -730,7 +763,16 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
             format!("{} on {}", e.name, e.evaluated_on)
         };
         if let Some(table) = &e.groups {
-            groups.insert(key, table);
+            groups.insert(key.clone(), table);
+        }
+        if let Some(table) = &e.per_class {
+            per_class.insert(key.clone(), table);
+        }
+        if let Some(summary) = &e.residual_summary {
+            residuals.insert(key.clone(), summary);
+        }
+        if !e.undefined.is_empty() {
+            undefined.insert(key, &e.undefined);
         }
     }
     write(
@@ -740,6 +782,9 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
             gates: outputs.gates,
             confusion_matrices,
             groups,
+            per_class,
+            residuals,
+            undefined,
         })?,
     )?;
     for model in outputs.models {
@@ -833,5 +878,30 @@ fn report_data(outputs: &RunOutputs) -> report::ReportData {
         gates,
         stages,
         expectations: outputs.expectations.to_vec(),
+        profiles: outputs.profiles.to_vec(),
+        graph_svg: outputs.graph_svg.map(str::to_string),
+        lineage: outputs
+            .models
+            .iter()
+            .map(|m| report::Lineage {
+                model: m.name.clone(),
+                algorithm: m.algorithm.clone(),
+                model_hash: json(m).map(|bytes| hash_bytes(&bytes)).unwrap_or_default(),
+                trained_on: m.trained_on.table.clone(),
+                rows: m.trained_on.rows,
+                data_hash: m.trained_on.hash.clone(),
+                source_files: m
+                    .source_files
+                    .iter()
+                    .map(|(path, hash)| (path.clone(), hash.clone()))
+                    .collect(),
+                evaluations: outputs
+                    .evaluations
+                    .iter()
+                    .filter(|e| e.name == m.name)
+                    .map(|e| e.evaluated_on.clone())
+                    .collect(),
+            })
+            .collect(),
     }
 }

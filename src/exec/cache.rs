@@ -24,7 +24,9 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 ///    schema, params and feature bins (what serving replays).
 /// 5: a split keeps its parts' row numbers, not copies of their rows; a
 ///    source or a transform keeps no table (it is computed again).
-const CACHE_LAYOUT: u32 = 5;
+/// 6: a source keeps its data profile (`profile.json`); evaluations their
+///    per-class table, residual summary and undefined metrics.
+const CACHE_LAYOUT: u32 = 6;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

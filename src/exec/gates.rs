@@ -4,6 +4,7 @@
 //! The checker has already typed every gate (the metric exists for the
 //! model's kind, the bound is numbers and metrics); here they get values.
 
+use super::artifacts::Evaluation;
 use crate::check::{BlockInfo, Program};
 use crate::resolve::Resolved;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleKind, UnaryOp};
@@ -37,7 +38,15 @@ pub struct GateOutcome {
 
 /// Evaluates every metric gate of every policy, in program order. A rule
 /// written over `model` is evaluated once per model deployed behind the policy.
-pub fn evaluate(resolved: &Resolved, program: &Program, metrics: &Metrics) -> Vec<GateOutcome> {
+///
+/// `evaluations` give the reason when a gated metric is missing because its
+/// rows do not define it.
+pub fn evaluate(
+    resolved: &Resolved,
+    program: &Program,
+    metrics: &Metrics,
+    evaluations: &[Evaluation],
+) -> Vec<GateOutcome> {
     let mut out = Vec::new();
     for block in &program.blocks {
         let BlockInfo::Policy(policy) = &block.info else {
@@ -72,7 +81,7 @@ pub fn evaluate(resolved: &Resolved, program: &Program, metrics: &Metrics) -> Ve
                     message: info.message.clone(),
                     error: None,
                 };
-                match compare(expr, &model, metrics) {
+                match compare(expr, &model, metrics, evaluations) {
                     Ok((passed, value, bound)) => {
                         outcome.passed = passed;
                         outcome.value = Some(value);
@@ -106,12 +115,17 @@ fn deployed_models(program: &Program, policy: &str) -> Vec<String> {
 }
 
 /// `lhs <op> rhs` → (passed, lhs value, rhs value).
-fn compare(expr: &ast::Expr, model: &str, metrics: &Metrics) -> Result<(bool, f64, f64), String> {
+fn compare(
+    expr: &ast::Expr,
+    model: &str,
+    metrics: &Metrics,
+    evaluations: &[Evaluation],
+) -> Result<(bool, f64, f64), String> {
     let ExprKind::Binary { op, lhs, rhs } = &expr.kind else {
         return Err("not a comparison".into());
     };
-    let l = value(lhs, model, metrics)?;
-    let r = value(rhs, model, metrics)?;
+    let l = value(lhs, model, metrics, evaluations)?;
+    let r = value(rhs, model, metrics, evaluations)?;
     let passed = match op {
         BinaryOp::Lt => l < r,
         BinaryOp::Le => l <= r,
@@ -124,16 +138,24 @@ fn compare(expr: &ast::Expr, model: &str, metrics: &Metrics) -> Result<(bool, f6
     Ok((passed, l, r))
 }
 
-fn value(expr: &ast::Expr, model: &str, metrics: &Metrics) -> Result<f64, String> {
+fn value(
+    expr: &ast::Expr,
+    model: &str,
+    metrics: &Metrics,
+    evaluations: &[Evaluation],
+) -> Result<f64, String> {
     match &expr.kind {
         ExprKind::Number(n) => Ok(n.value.as_f64()),
-        ExprKind::Paren(inner) => value(inner, model, metrics),
+        ExprKind::Paren(inner) => value(inner, model, metrics, evaluations),
         ExprKind::Unary {
             op: UnaryOp::Neg,
             operand,
-        } => Ok(-value(operand, model, metrics)?),
+        } => Ok(-value(operand, model, metrics, evaluations)?),
         ExprKind::Binary { op, lhs, rhs } => {
-            let (l, r) = (value(lhs, model, metrics)?, value(rhs, model, metrics)?);
+            let (l, r) = (
+                value(lhs, model, metrics, evaluations)?,
+                value(rhs, model, metrics, evaluations)?,
+            );
             match op {
                 BinaryOp::Add => Ok(l + r),
                 BinaryOp::Sub => Ok(l - r),
@@ -153,10 +175,20 @@ fn value(expr: &ast::Expr, model: &str, metrics: &Metrics) -> Result<f64, String
                 .and_then(|m| m.get(metric[0]))
                 .copied()
                 .ok_or_else(|| {
-                    format!(
-                        "`{subject}.{}` was not computed: add it to an `evaluate` of `{subject}`",
-                        metric[0]
-                    )
+                    let undefined = evaluations
+                        .iter()
+                        .filter(|e| e.name == subject)
+                        .find_map(|e| Some((e, e.undefined.get(metric[0])?)));
+                    match undefined {
+                        Some((e, why)) => format!(
+                            "`{subject}.{}` is not defined on `{}`: {why}",
+                            metric[0], e.evaluated_on
+                        ),
+                        None => format!(
+                            "`{subject}.{}` was not computed: add it to an `evaluate` of `{subject}`",
+                            metric[0]
+                        ),
+                    }
                 })
         }
         _ => Err("not a number or a metric".into()),

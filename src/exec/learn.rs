@@ -9,7 +9,9 @@ use super::metrics;
 use super::models::{
     self, Algorithm, Hyper, HyperValue, ModelKind, Prediction, Target, TrainedModel,
 };
-use super::report::{roc_points, Confusion, GroupRow, GroupTable, Weights};
+use super::report::{
+    precision_recall_points, roc_points, Confusion, GroupRow, GroupTable, PerClass, Weights,
+};
 use crate::check::types::Value;
 use crate::check::{Block, ModelInfo, TableRef};
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
@@ -327,8 +329,6 @@ pub fn evaluate(
     groups: Option<&str>,
 ) -> Result<Evaluation, String> {
     let model = TrainedModel::from_json(&artifact.model.to_string()).map_err(|e| e.to_string())?;
-    let x = features(frame, &artifact.features, false)?;
-    let prediction = model.predict(x.view()).map_err(|e| e.to_string())?;
     let mut evaluation = Evaluation {
         name: artifact.name.clone(),
         evaluated_on: match &data.part {
@@ -345,8 +345,20 @@ pub fn evaluate(
         weights: weights(&model, &artifact.features),
         clusters: None,
         groups: None,
+        precision_recall: None,
+        per_class: None,
+        residual_summary: None,
+        undefined: BTreeMap::new(),
     };
-    let err = |e: metrics::MetricError| e.to_string();
+    if frame.height() == 0 {
+        let why = format!("`{}` has no rows to evaluate on", evaluation.evaluated_on);
+        for metric in wanted {
+            evaluation.undefined.insert(metric.clone(), why.clone());
+        }
+        return Ok(evaluation);
+    }
+    let x = features(frame, &artifact.features, false)?;
+    let prediction = model.predict(x.view()).map_err(|e| e.to_string())?;
     match prediction {
         Prediction::Classes(predicted) => {
             let classes = artifact.classes.clone().unwrap_or_default();
@@ -398,12 +410,16 @@ pub fn evaluate(
                     let values =
                         fairness::by_group(&truth, &predicted, needs_groups(metric)?, |t, p| {
                             per_group(metric, positive, t, p)
-                        })
-                        .map_err(err)?;
-                    if let Some(table) = &mut evaluation.groups {
-                        for (row, value) in table.groups.iter_mut().zip(values) {
-                            row.metrics.insert(metric.to_string(), value);
+                        });
+                    match values {
+                        Ok(values) => {
+                            if let Some(table) = &mut evaluation.groups {
+                                for (row, value) in table.groups.iter_mut().zip(values) {
+                                    row.metrics.insert(metric.to_string(), value);
+                                }
+                            }
                         }
+                        Err(e) => undefined(&mut evaluation, metric, e),
                     }
                     continue;
                 }
@@ -412,29 +428,32 @@ pub fn evaluate(
                         &predicted,
                         needs_groups(metric)?,
                         positive,
-                    )
-                    .map_err(err)?,
+                    ),
                     "equalized_odds_difference" => fairness::equalized_odds_difference(
                         &truth,
                         &predicted,
                         needs_groups(metric)?,
                         positive,
-                    )
-                    .map_err(err)?,
-                    "accuracy" => metrics::accuracy(&truth, &predicted).map_err(err)?,
-                    "precision" => metrics::precision(&truth, &predicted, positive).map_err(err)?,
-                    "recall" => metrics::recall(&truth, &predicted, positive).map_err(err)?,
-                    "f1" => metrics::f1(&truth, &predicted, positive).map_err(err)?,
-                    "precision_macro" => {
-                        metrics::precision_macro(&truth, &predicted).map_err(err)?
-                    }
-                    "recall_macro" => metrics::recall_macro(&truth, &predicted).map_err(err)?,
-                    "f1_macro" => metrics::f1_macro(&truth, &predicted).map_err(err)?,
-                    "roc_auc" => {
-                        let scores = scores
-                            .as_ref()
-                            .ok_or("roc_auc needs a binary classifier with scores")?;
-                        metrics::roc_auc(&is_positive, scores).map_err(err)?
+                    ),
+                    "accuracy" => metrics::accuracy(&truth, &predicted),
+                    "precision" => metrics::precision(&truth, &predicted, positive),
+                    "recall" => metrics::recall(&truth, &predicted, positive),
+                    "f1" => metrics::f1(&truth, &predicted, positive),
+                    "precision_macro" => metrics::precision_macro(&truth, &predicted),
+                    "recall_macro" => metrics::recall_macro(&truth, &predicted),
+                    "f1_macro" => metrics::f1_macro(&truth, &predicted),
+                    "precision_weighted" => metrics::precision_weighted(&truth, &predicted),
+                    "recall_weighted" => metrics::recall_weighted(&truth, &predicted),
+                    "f1_weighted" => metrics::f1_weighted(&truth, &predicted),
+                    "roc_auc" | "average_precision" => {
+                        let scores = scores.as_ref().ok_or_else(|| {
+                            format!("{metric} needs a binary classifier with scores")
+                        })?;
+                        if metric == "roc_auc" {
+                            metrics::roc_auc(&is_positive, scores)
+                        } else {
+                            metrics::average_precision(&is_positive, scores)
+                        }
                     }
                     "log_loss" => {
                         let proba = model
@@ -446,23 +465,33 @@ pub fn evaluate(
                                     artifact.algorithm
                                 )
                             })?;
-                        metrics::log_loss(&truth, proba.view()).map_err(err)?
+                        metrics::log_loss(&truth, proba.view())
                     }
                     "confusion_matrix" => {
-                        let matrix = metrics::confusion_matrix(&truth, &predicted, classes.len())
-                            .map_err(err)?;
-                        evaluation.confusion = Some(Confusion {
-                            labels: classes.clone(),
-                            matrix,
-                        });
+                        match metrics::confusion_matrix(&truth, &predicted, classes.len()) {
+                            Ok(matrix) => {
+                                evaluation.confusion = Some(Confusion {
+                                    labels: classes.clone(),
+                                    matrix,
+                                })
+                            }
+                            Err(e) => undefined(&mut evaluation, metric, e),
+                        }
                         continue;
                     }
                     other => return Err(format!("`{other}` is not a classifier metric")),
                 };
-                evaluation.metrics.insert(metric.to_string(), value);
+                record(&mut evaluation, metric, value);
+            }
+            if let Ok(scores) = metrics::per_class(&truth, &predicted, classes.len()) {
+                evaluation.per_class = Some(PerClass {
+                    labels: classes.clone(),
+                    scores,
+                });
             }
             if let Some(scores) = &scores {
                 evaluation.roc = Some(roc_points(scores, &is_positive));
+                evaluation.precision_recall = Some(precision_recall_points(scores, &is_positive));
             }
         }
         Prediction::Values(predicted) => {
@@ -470,23 +499,24 @@ pub fn evaluate(
             let truth = numbers(frame, target)?;
             for metric in wanted.iter().map(String::as_str) {
                 let value = match metric {
-                    "rmse" => metrics::rmse(&truth, &predicted).map_err(err)?,
-                    "mae" => metrics::mae(&truth, &predicted).map_err(err)?,
-                    "r2" => metrics::r2(&truth, &predicted).map_err(err)?,
-                    "mape" => metrics::mape(&truth, &predicted).map_err(err)?,
+                    "rmse" => metrics::rmse(&truth, &predicted),
+                    "mae" => metrics::mae(&truth, &predicted),
+                    "r2" => metrics::r2(&truth, &predicted),
+                    "mape" => metrics::mape(&truth, &predicted),
                     other => return Err(format!("`{other}` is not a regressor metric")),
                 };
-                evaluation.metrics.insert(metric.to_string(), value);
+                record(&mut evaluation, metric, value);
             }
+            evaluation.residual_summary = metrics::residual_summary(&truth, &predicted).ok();
             evaluation.residuals = Some(predicted.into_iter().zip(truth).collect());
         }
         Prediction::Clusters(assigned) => {
             for metric in wanted.iter().map(String::as_str) {
                 let value = match metric {
-                    "silhouette" => metrics::silhouette(x.view(), &assigned).map_err(err)?,
+                    "silhouette" => metrics::silhouette(x.view(), &assigned),
                     other => return Err(format!("`{other}` is not a clustering metric")),
                 };
-                evaluation.metrics.insert(metric.to_string(), value);
+                record(&mut evaluation, metric, value);
             }
             let k = assigned.iter().max().map_or(0, |m| m + 1);
             let mut sizes = vec![0usize; k];
@@ -503,6 +533,23 @@ pub fn evaluate(
         }
     }
     Ok(evaluation)
+}
+
+/// A metric's value, or why the evaluated rows do not define it: the other
+/// metrics are still computed, and a gate on this one fails with the reason.
+fn record(evaluation: &mut Evaluation, metric: &str, value: metrics::Result<f64>) {
+    match value {
+        Ok(value) => {
+            evaluation.metrics.insert(metric.to_string(), value);
+        }
+        Err(e) => undefined(evaluation, metric, e),
+    }
+}
+
+fn undefined(evaluation: &mut Evaluation, metric: &str, why: metrics::MetricError) {
+    evaluation
+        .undefined
+        .insert(metric.to_string(), why.message().to_string());
 }
 
 fn weights(model: &TrainedModel, features: &[String]) -> Option<Weights> {

@@ -13,6 +13,7 @@
 use std::fmt;
 
 use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
 
 /// Why a metric could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +167,71 @@ pub fn f1_macro(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
     macro_average(y_true, y_pred, "f1_macro", |m| m.2)
 }
 
+/// The support-weighted mean of the per-class precisions (scikit-learn's
+/// `average="weighted"`: over the classes that occur, each weighted by its
+/// number of true samples).
+pub fn precision_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
+    weighted_average(y_true, y_pred, "precision_weighted", |m| m.0)
+}
+
+/// The support-weighted mean of the per-class recalls.
+pub fn recall_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
+    weighted_average(y_true, y_pred, "recall_weighted", |m| m.1)
+}
+
+/// The support-weighted mean of the per-class F1 scores.
+pub fn f1_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
+    weighted_average(y_true, y_pred, "f1_weighted", |m| m.2)
+}
+
+fn weighted_average(
+    y_true: &[usize],
+    y_pred: &[usize],
+    what: &str,
+    pick: fn((f64, f64, f64)) -> f64,
+) -> Result<f64> {
+    check_pair(y_true.len(), y_pred.len(), what)?;
+    let sum: f64 = present_labels(y_true, y_pred)
+        .iter()
+        .map(|&c| {
+            let (tp, fp, fn_) = counts(y_true, y_pred, c);
+            // tp + fn is the class's number of true samples: its weight.
+            pick(prf(tp, fp, fn_)) * (tp + fn_)
+        })
+        .sum();
+    Ok(sum / y_true.len() as f64)
+}
+
+/// One class's line of a classification report.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassScores {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// The number of true samples of the class.
+    pub support: u64,
+}
+
+/// Precision, recall, F1 and support of every class `0..n_classes`, in that
+/// order, whether it occurs or not (a class that is never predicted has
+/// precision 0, one that never occurs recall 0): scikit-learn's
+/// `precision_recall_fscore_support(labels=..., zero_division=0)`.
+pub fn per_class(y_true: &[usize], y_pred: &[usize], n_classes: usize) -> Result<Vec<ClassScores>> {
+    check_pair(y_true.len(), y_pred.len(), "per_class")?;
+    Ok((0..n_classes)
+        .map(|c| {
+            let (tp, fp, fn_) = counts(y_true, y_pred, c);
+            let (precision, recall, f1) = prf(tp, fp, fn_);
+            ClassScores {
+                precision,
+                recall,
+                f1,
+                support: (tp + fn_) as u64,
+            }
+        })
+        .collect())
+}
+
 /// `matrix[true][predicted]` counts for classes `0..n_classes`, in that
 /// order whatever occurs in the data.
 pub fn confusion_matrix(
@@ -224,6 +290,41 @@ pub fn roc_auc(is_positive: &[bool], scores: &[f64]) -> Result<f64> {
     }
     let (n_pos, n_neg) = (n_pos as f64, n_neg as f64);
     Ok((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
+}
+
+/// Average precision of a binary problem (scikit-learn's
+/// `average_precision_score`): the precision at each distinct score
+/// threshold, from the highest, weighted by the recall it adds. Undefined
+/// without a positive sample.
+pub fn average_precision(is_positive: &[bool], scores: &[f64]) -> Result<f64> {
+    check_pair(is_positive.len(), scores.len(), "average_precision")?;
+    check_finite(scores, "average_precision", "score")?;
+    let n_pos = is_positive.iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return Err(MetricError::new(
+            "average_precision: no sample of the positive class is present in the true values, the average precision is undefined",
+        ));
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut seen, mut total, mut previous_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && scores[order[end]] == scores[order[start]] {
+            end += 1;
+        }
+        tp += order[start..end]
+            .iter()
+            .filter(|&&i| is_positive[i])
+            .count();
+        seen += end - start;
+        let recall = tp as f64 / n_pos as f64;
+        total += (recall - previous_recall) * (tp as f64 / seen as f64);
+        previous_recall = recall;
+        start = end;
+    }
+    Ok(total)
 }
 
 /// Mean negative log-likelihood of the true classes. `proba` has one row
@@ -324,6 +425,57 @@ pub fn mape(y_true: &[f64], y_pred: &[f64]) -> Result<f64> {
         .map(|(t, p)| (t - p).abs() / t.abs().max(f64::EPSILON))
         .sum();
     Ok(sum / y_true.len() as f64)
+}
+
+/// What a regressor's errors look like: the residuals `actual - predicted`
+/// summarised by their mean, standard deviation (population, as numpy's
+/// default) and quantiles (numpy's default linear interpolation).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResidualSummary {
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub p05: f64,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub p95: f64,
+    pub max: f64,
+    /// The largest error in absolute value.
+    pub max_abs: f64,
+}
+
+pub fn residual_summary(y_true: &[f64], y_pred: &[f64]) -> Result<ResidualSummary> {
+    check_regression(y_true, y_pred, "residual_summary")?;
+    let mut residuals: Vec<f64> = y_true.iter().zip(y_pred).map(|(t, p)| t - p).collect();
+    let n = residuals.len() as f64;
+    let mean = residuals.iter().sum::<f64>() / n;
+    let std = (residuals
+        .iter()
+        .map(|r| (r - mean) * (r - mean))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    residuals.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        let position = q * (residuals.len() - 1) as f64;
+        let below = position.floor() as usize;
+        let above = position.ceil() as usize;
+        residuals[below] + (residuals[above] - residuals[below]) * (position - below as f64)
+    };
+    let (min, max) = (residuals[0], residuals[residuals.len() - 1]);
+    Ok(ResidualSummary {
+        mean,
+        std,
+        min,
+        p05: quantile(0.05),
+        p25: quantile(0.25),
+        median: quantile(0.5),
+        p75: quantile(0.75),
+        p95: quantile(0.95),
+        max,
+        max_abs: min.abs().max(max.abs()),
+    })
 }
 
 // ------------------------------------------------------------- clustering

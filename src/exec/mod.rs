@@ -16,6 +16,7 @@ pub mod lower;
 pub mod metrics;
 pub mod models;
 pub mod ops;
+pub mod profile;
 pub mod report;
 pub mod run;
 pub mod scoring;

@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use super::metrics::{ClassScores, ResidualSummary};
+use super::profile::{SourceProfile, Summary};
+
 /// Everything the report shows about one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportData {
@@ -26,6 +29,31 @@ pub struct ReportData {
     pub gates: Vec<GateResult>,
     pub stages: Vec<StageReport>,
     pub expectations: Vec<ExpectationResult>,
+    /// Each source's data profile, in stage order.
+    #[serde(default)]
+    pub profiles: Vec<SourceProfile>,
+    /// The pipeline's dependency graph, an SVG drawn by `crate::graph`.
+    #[serde(default)]
+    pub graph_svg: Option<String>,
+    /// Where each trained model came from.
+    #[serde(default)]
+    pub lineage: Vec<Lineage>,
+}
+
+/// One model's lineage: the files its training rows came from, those rows,
+/// the model file, and what it was evaluated on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Lineage {
+    pub model: String,
+    pub algorithm: String,
+    /// The hash of `models/<model>.json`, the one approvals name.
+    pub model_hash: String,
+    pub trained_on: String,
+    pub rows: usize,
+    pub data_hash: String,
+    /// `(path, hash)` of every source file upstream.
+    pub source_files: Vec<(String, String)>,
+    pub evaluations: Vec<String>,
 }
 
 /// One evaluated model and what to plot for it.
@@ -51,6 +79,30 @@ pub struct ModelReport {
     /// With `groups = COLUMN`: the rows and per-group metrics of each group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<GroupTable>,
+    /// `(recall, precision)` points of a binary classifier, as
+    /// [`precision_recall_points`] returns them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision_recall: Option<Vec<(f64, f64)>>,
+    /// A classifier's classification report: every class's precision,
+    /// recall, F1 and support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_class: Option<PerClass>,
+    /// A regressor's residuals summarised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residual_summary: Option<ResidualSummary>,
+    /// The requested metrics that the evaluated rows do not define (a
+    /// ROC AUC with one class present, any metric of zero rows), each with
+    /// the reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined: BTreeMap<String, String>,
+}
+
+/// The per-class lines of a classification report, classes in the
+/// target's order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PerClass {
+    pub labels: Vec<String>,
+    pub scores: Vec<ClassScores>,
 }
 
 /// The groups of an evaluation that names a `groups` column.
@@ -164,6 +216,36 @@ pub fn roc_points(scores: &[f64], positives: &[bool]) -> Vec<(f64, f64)> {
     points
 }
 
+/// The precision-recall curve of a binary problem: `(recall, precision)`
+/// at every distinct score threshold, from the highest (recall 0,
+/// precision 1, as scikit-learn's `precision_recall_curve` ends) to the
+/// lowest. Empty when no sample is positive.
+pub fn precision_recall_points(scores: &[f64], positives: &[bool]) -> Vec<(f64, f64)> {
+    if scores.len() != positives.len() {
+        return Vec::new();
+    }
+    let mut pairs: Vec<(f64, bool)> = scores
+        .iter()
+        .copied()
+        .zip(positives.iter().copied())
+        .filter(|(s, _)| !s.is_nan())
+        .collect();
+    let n_pos = pairs.iter().filter(|(_, p)| *p).count();
+    if n_pos == 0 {
+        return Vec::new();
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut points = vec![(0.0, 1.0)];
+    let mut tp = 0usize;
+    for (i, &(score, positive)) in pairs.iter().enumerate() {
+        tp += usize::from(positive);
+        if pairs.get(i + 1).is_none_or(|next| next.0 != score) {
+            points.push((tp as f64 / n_pos as f64, tp as f64 / (i + 1) as f64));
+        }
+    }
+    points
+}
+
 /// Trapezoidal area under `points` (sorted by false positive rate).
 fn area_under(points: &[(f64, f64)]) -> f64 {
     points
@@ -188,6 +270,9 @@ pub fn render(data: &ReportData) -> String {
     header(&mut page, data);
     gates_section(&mut page, &data.gates);
     models_section(&mut page, &data.models);
+    graph_section(&mut page, data.graph_svg.as_deref());
+    profiles_section(&mut page, &data.profiles);
+    lineage_section(&mut page, data);
     stages_section(&mut page, &data.stages);
     expectations_section(&mut page, &data.expectations);
     let _ = write!(
@@ -198,7 +283,7 @@ pub fn render(data: &ReportData) -> String {
     page
 }
 
-const CSS: &str = r#"
+const CSS: &str = r##"
 :root { --ink: #1d2430; --muted: #5f6b7a; --line: #dfe3ea; --bg: #f5f7fa; --card: #fff;
   --pass: #1e7d45; --pass-bg: #e3f4ea; --fail: #b42318; --fail-bg: #fde8e6;
   --warn: #8a5a00; --warn-bg: #fdf1d6; --accent: #2f5f9e; }
@@ -254,7 +339,35 @@ code, .hash { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
   padding: 12px 14px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 h4.groups { font-size: 14px; margin: 16px 0 8px; font-weight: 600; overflow-wrap: anywhere; }
-"#;
+tr.average td { color: var(--muted); }
+ul.undefined { color: var(--warn); font-size: 13px; margin: 12px 0 0; padding-left: 20px; }
+.graph { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px;
+  overflow-x: auto; }
+.graph svg { max-width: none; }
+.profile { background: var(--card); border: 1px solid var(--line); border-radius: 8px; margin-bottom: 14px;
+  overflow-x: auto; }
+.profile h3 { font-size: 15px; margin: 0; padding: 10px 12px; border-bottom: 1px solid var(--line); }
+.profile svg.spark { display: inline-block; vertical-align: middle; }
+.lineage { display: flex; flex-wrap: wrap; align-items: stretch; gap: 6px; margin-bottom: 12px; }
+.lineage .node { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px;
+  min-width: 150px; max-width: 320px; overflow-wrap: anywhere; }
+.lineage .node .label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .04em; }
+.lineage .arrow { align-self: center; color: var(--muted); font-size: 18px; }
+@media (prefers-color-scheme: dark) {
+  :root { color-scheme: dark; --ink: #e3e7ee; --muted: #9ba6b5; --line: #2f3744; --bg: #11151b; --card: #1a2029;
+    --pass: #6ad49a; --pass-bg: #163523; --fail: #ff8f80; --fail-bg: #45201b; --warn: #f2c46b;
+    --warn-bg: #3b2f14; --accent: #8fb6ee; }
+  figure { background: var(--card); }
+  th { background: #202733; }
+  .neutral { background: #1f2d42; }
+  .plain { background: #262d38; }
+  svg text[fill="#1d2430"] { fill: var(--ink); }
+  svg text[fill="#5f6b7a"] { fill: var(--muted); }
+  svg line[stroke="#e6e9ef"] { stroke: #2a313c; }
+  svg rect[fill="#ffffff"][fill-opacity] { fill: var(--card); }
+  .graph svg { background: #f8fafc; border-radius: 6px; }
+}
+"##;
 
 // ---------------------------------------------------------------- escaping
 
@@ -536,6 +649,206 @@ fn gates_section(page: &mut String, gates: &[GateResult]) {
     page.push_str("</tbody></table></div>\n");
 }
 
+// ------------------------------------------------------- pipeline graph
+
+fn graph_section(page: &mut String, svg: Option<&str>) {
+    let Some(svg) = svg else {
+        return;
+    };
+    page.push_str("<h2>Pipeline</h2>\n<div class=\"graph\">");
+    // Inside HTML an `svg` element needs no namespace, and the page names
+    // no address at all.
+    page.push_str(&svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1));
+    page.push_str("</div>\n");
+}
+
+// ---------------------------------------------------------------- sources
+
+/// Per source: rows, and per column its declared type, nulls and a small
+/// picture of its distribution.
+fn profiles_section(page: &mut String, profiles: &[SourceProfile]) {
+    if profiles.is_empty() {
+        return;
+    }
+    page.push_str("<h2>Data</h2>\n");
+    for profile in profiles {
+        let _ = writeln!(
+            page,
+            "<section class=\"profile\"><h3>{} · {} {}</h3><table><thead><tr><th>Column</th><th>Type</th>\
+             <th class=\"num\">Nulls</th><th>Distribution</th><th>Summary</th></tr></thead><tbody>",
+            esc(&profile.source),
+            count(profile.rows as u64),
+            if profile.rows == 1 { "row" } else { "rows" },
+        );
+        for column in &profile.columns {
+            let share = if profile.rows == 0 {
+                0.0
+            } else {
+                column.nulls as f64 / profile.rows as f64
+            };
+            let percent = if column.nulls > 0 && share < 0.001 {
+                "&lt;0.1%".to_string()
+            } else {
+                format!("{:.1}%", share * 100.0)
+            };
+            let _ = write!(
+                page,
+                "<tr><td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{} ({percent})</td><td>",
+                esc(&column.name),
+                esc(&column.ty),
+                count(column.nulls as u64),
+            );
+            let summary = match &column.summary {
+                Summary::Numeric {
+                    min,
+                    max,
+                    mean,
+                    std,
+                    histogram,
+                } => {
+                    sparkline(
+                        page,
+                        histogram,
+                        &format!("{} to {}", number(*min), number(*max)),
+                    );
+                    format!(
+                        "min {} · mean {} · max {} · std {}",
+                        number(*min),
+                        number(*mean),
+                        number(*max),
+                        number(*std)
+                    )
+                }
+                Summary::Categories { counts } => {
+                    let heights: Vec<u64> = counts.iter().map(|(_, n)| *n).collect();
+                    let labels: Vec<String> = counts
+                        .iter()
+                        .map(|(v, n)| format!("{}: {}", shorten(v, 24), count(*n)))
+                        .collect();
+                    sparkline(page, &heights, &labels.join(", "));
+                    labels.join(" · ")
+                }
+                Summary::Distinct { values } => {
+                    format!("{} distinct values", count(*values as u64))
+                }
+                Summary::Withheld { why } => why.clone(),
+            };
+            let _ = writeln!(page, "</td><td class=\"muted\">{}</td></tr>", esc(&summary));
+        }
+        page.push_str("</tbody></table></section>\n");
+    }
+}
+
+/// Bars of `counts` in a small inline SVG, with `title` as its tooltip.
+fn sparkline(page: &mut String, counts: &[u64], title: &str) {
+    let (width, height) = (120.0, 28.0);
+    let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let slot = width / counts.len().max(1) as f64;
+    let _ = write!(
+        page,
+        "<svg class=\"spark\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\"><title>{}</title>",
+        coord(width),
+        coord(height),
+        coord(width),
+        coord(height),
+        esc(title)
+    );
+    for (i, &n) in counts.iter().enumerate() {
+        let h = if n > 0 {
+            (n as f64 / top * (height - 2.0)).max(1.0)
+        } else {
+            0.0
+        };
+        let _ = write!(
+            page,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{BLUE}\"/>",
+            coord(i as f64 * slot + 0.5),
+            coord(height - h),
+            coord((slot - 1.0).max(0.5)),
+            coord(h)
+        );
+    }
+    page.push_str("</svg>");
+}
+
+/// A number in a summary: four significant digits, no exponent for
+/// everyday magnitudes.
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.abs() >= 1e6 || v.abs() < 1e-3 {
+        format!("{v:.3e}")
+    } else {
+        let digits = (3 - v.abs().max(1e-12).log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
+// ---------------------------------------------------------------- lineage
+
+/// Each model's chain: source files → training rows → model file → the
+/// tables it was evaluated on, each with its hash.
+fn lineage_section(page: &mut String, data: &ReportData) {
+    if data.lineage.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h2>Lineage</h2>\n<p class=\"meta\">mlp {} · run <code>{}</code>. Hashes are BLAKE3 of the bytes; \
+         an approval names the model file's hash.</p>",
+        esc(&data.mlp_version),
+        esc(&data.run_id)
+    );
+    for entry in &data.lineage {
+        page.push_str("<div class=\"lineage\">");
+        page.push_str("<div class=\"node\"><div class=\"label\">Source files</div>");
+        if entry.source_files.is_empty() {
+            page.push_str("<span class=\"muted\">none</span>");
+        }
+        for (path, hash) in &entry.source_files {
+            let _ = write!(
+                page,
+                "<div><code>{}</code> <span class=\"hash\" title=\"{}\">{}</span></div>",
+                esc(path),
+                esc(hash),
+                esc(&short_hash(hash))
+            );
+        }
+        page.push_str("</div><span class=\"arrow\">→</span>");
+        let _ = write!(
+            page,
+            "<div class=\"node\"><div class=\"label\">Training rows</div><code>{}</code> · {} rows<br>\
+             <span class=\"hash\" title=\"{}\">{}</span></div><span class=\"arrow\">→</span>",
+            esc(&entry.trained_on),
+            count(entry.rows as u64),
+            esc(&entry.data_hash),
+            esc(&short_hash(&entry.data_hash))
+        );
+        let _ = write!(
+            page,
+            "<div class=\"node\"><div class=\"label\">Model</div><strong>{}</strong> · {}<br>\
+             <code>models/{}.json</code> <span class=\"hash\" title=\"{}\">{}</span></div>",
+            esc(&entry.model),
+            esc(&entry.algorithm),
+            esc(&entry.model),
+            esc(&entry.model_hash),
+            esc(&short_hash(&entry.model_hash))
+        );
+        if !entry.evaluations.is_empty() {
+            page.push_str("<span class=\"arrow\">→</span><div class=\"node\"><div class=\"label\">Evaluated on</div>");
+            for table in &entry.evaluations {
+                let _ = write!(page, "<div><code>{}</code></div>", esc(table));
+            }
+            page.push_str("</div>");
+        }
+        page.push_str("</div>\n");
+    }
+}
+
 // ----------------------------------------------------------------- models
 
 fn models_section(page: &mut String, models: &[ModelReport]) {
@@ -573,12 +886,23 @@ fn model_card(page: &mut String, model: &ModelReport) {
             metric_value(*value)
         );
     }
+    for (name, why) in &model.undefined {
+        let _ = write!(
+            page,
+            "<tr class=\"undefined\"><td>{}</td><td class=\"num\"><span class=\"badge warn\" title=\"{}\">not defined</span></td></tr>",
+            esc(name),
+            esc(why)
+        );
+    }
     page.push_str("</tbody></table>\n<div class=\"plots\">\n");
     if let Some(confusion) = &model.confusion {
         confusion_plot(page, confusion);
     }
     if let Some(roc) = &model.roc {
         roc_plot(page, roc);
+    }
+    if let Some(points) = &model.precision_recall {
+        precision_recall_plot(page, points);
     }
     if let Some(residuals) = &model.residuals {
         residuals_plot(page, residuals);
@@ -590,10 +914,117 @@ fn model_card(page: &mut String, model: &ModelReport) {
         clusters_plot(page, clusters);
     }
     page.push_str("</div></div>\n");
+    if !model.undefined.is_empty() {
+        page.push_str("<ul class=\"undefined\">");
+        for (name, why) in &model.undefined {
+            let _ = write!(
+                page,
+                "<li><code>{}</code> is not defined on these rows: {}</li>",
+                esc(name),
+                esc(why)
+            );
+        }
+        page.push_str("</ul>\n");
+    }
+    if let Some(per_class) = &model.per_class {
+        per_class_table(page, per_class);
+    }
+    if let Some(summary) = &model.residual_summary {
+        residual_table(page, summary);
+    }
     if let Some(groups) = &model.groups {
         groups_table(page, groups);
     }
     page.push_str("</section>\n");
+}
+
+/// A classification report (scikit-learn's `classification_report`): each
+/// class's precision, recall, F1 and support, then the macro average (every
+/// class alike) and the average weighted by support.
+fn per_class_table(page: &mut String, table: &PerClass) {
+    page.push_str(
+        "<h4 class=\"groups\">Per class</h4>\n<div class=\"tablewrap\"><table class=\"per-class\"><thead><tr>\
+         <th>Class</th><th class=\"num\">Precision</th><th class=\"num\">Recall</th><th class=\"num\">F1</th>\
+         <th class=\"num\">Support</th></tr></thead><tbody>\n",
+    );
+    let row = |page: &mut String,
+               name: &str,
+               scores: (f64, f64, f64),
+               support: u64,
+               class: &str| {
+        let _ = writeln!(
+            page,
+            "<tr{class}><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(name),
+            metric_value(scores.0),
+            metric_value(scores.1),
+            metric_value(scores.2),
+            count(support)
+        );
+    };
+    for (label, s) in table.labels.iter().zip(&table.scores) {
+        row(page, label, (s.precision, s.recall, s.f1), s.support, "");
+    }
+    let n = table.scores.len().max(1) as f64;
+    let total: u64 = table.scores.iter().map(|s| s.support).sum();
+    let mean = |pick: fn(&ClassScores) -> f64| table.scores.iter().map(pick).sum::<f64>() / n;
+    let weighted = |pick: fn(&ClassScores) -> f64| {
+        if total == 0 {
+            0.0
+        } else {
+            table
+                .scores
+                .iter()
+                .map(|s| pick(s) * s.support as f64)
+                .sum::<f64>()
+                / total as f64
+        }
+    };
+    let precision: fn(&ClassScores) -> f64 = |s| s.precision;
+    let recall: fn(&ClassScores) -> f64 = |s| s.recall;
+    let f1: fn(&ClassScores) -> f64 = |s| s.f1;
+    let average = " class=\"average\"";
+    row(
+        page,
+        "macro average",
+        (mean(precision), mean(recall), mean(f1)),
+        total,
+        average,
+    );
+    row(
+        page,
+        "weighted average",
+        (weighted(precision), weighted(recall), weighted(f1)),
+        total,
+        average,
+    );
+    page.push_str("</tbody></table></div>\n");
+}
+
+/// A regressor's residuals (actual − predicted) in numbers: where the
+/// errors sit and how far they reach.
+fn residual_table(page: &mut String, r: &ResidualSummary) {
+    let cells = [
+        ("Mean", r.mean),
+        ("Std", r.std),
+        ("Min", r.min),
+        ("5%", r.p05),
+        ("25%", r.p25),
+        ("Median", r.median),
+        ("75%", r.p75),
+        ("95%", r.p95),
+        ("Max", r.max),
+        ("Max |error|", r.max_abs),
+    ];
+    page.push_str("<h4 class=\"groups\">Residuals (actual − predicted)</h4>\n<div class=\"tablewrap\"><table class=\"residuals\"><thead><tr>");
+    for (name, _) in &cells {
+        let _ = write!(page, "<th class=\"num\">{name}</th>");
+    }
+    page.push_str("</tr></thead><tbody><tr>");
+    for (_, value) in &cells {
+        let _ = write!(page, "<td class=\"num\">{}</td>", metric_value(*value));
+    }
+    page.push_str("</tr></tbody></table></div>\n");
 }
 
 /// The per-group table of a fairness evaluation: one row per group, its
@@ -720,6 +1151,8 @@ fn line(page: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64), style: &s
 }
 
 const INK: &str = "#1d2430";
+/// Text on a light heat-map cell, in either colour scheme.
+const CELL_INK: &str = "#1d2431";
 const MUTED: &str = "#5f6b7a";
 const GRID: &str = "stroke=\"#e6e9ef\" stroke-width=\"1\"";
 const FRAME: &str = "stroke=\"#9aa4b2\" stroke-width=\"1\"";
@@ -928,7 +1361,9 @@ fn confusion_plot(page: &mut String, confusion: &Confusion) {
                 c = coord(cell),
             );
             if show_counts {
-                let fill = if share > 0.55 { "#ffffff" } else { INK };
+                // On a cell's own colour, not the page's: the dark scheme
+                // must not recolour it (it recolours INK).
+                let fill = if share > 0.55 { "#ffffff" } else { CELL_INK };
                 text(
                     page,
                     (x + cell / 2.0, y + cell / 2.0 + count_size * 0.35),
@@ -1068,6 +1503,83 @@ fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
                 format!("Model (AUC = {auc:.3})"),
             ),
             (diagonal, "Chance".to_string()),
+        ],
+    );
+    close_figure(page, None);
+}
+
+/// The precision-recall curve, drawn as steps (precision holds until the
+/// recall of the next threshold), with the average precision and the
+/// share of positives (a model that ranks at random) for reference.
+fn precision_recall_plot(page: &mut String, curve: &[(f64, f64)]) {
+    let caption = "Precision-recall curve";
+    let points: Vec<(f64, f64)> = curve
+        .iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|&(x, y)| (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0)))
+        .collect();
+    if points.len() < 2 {
+        placeholder(
+            page,
+            caption,
+            "Not enough points for a precision-recall curve (the positive class must occur in the evaluation data).",
+        );
+        return;
+    }
+    let average_precision: f64 = points.windows(2).map(|w| (w[1].0 - w[0].0) * w[1].1).sum();
+    // At the lowest threshold every row is predicted positive: the
+    // precision there is the share of positives.
+    let base_rate = points[points.len() - 1].1;
+    // Over the recall a threshold adds, the precision is the one reached
+    // at that threshold (what the average precision sums).
+    let mut steps = vec![points[0]];
+    for w in points.windows(2) {
+        steps.push((w[0].0, w[1].1));
+        steps.push(w[1]);
+    }
+    let steps = thin(drop_collinear(steps), 2000);
+    let frame = Frame {
+        left: 56.0,
+        top: 10.0,
+        size: 280.0,
+        x: Axis::new(0.0, 1.0, 0.0, 6),
+        y: Axis::new(0.0, 1.0, 0.0, 6),
+    };
+    open_figure(
+        page,
+        caption,
+        frame.left + frame.size + 14.0,
+        frame.top + frame.size + 46.0,
+    );
+    frame.draw(page, "Recall", "Precision");
+    let chance = "stroke=\"#8a94a3\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"";
+    line(
+        page,
+        frame.at((0.0, base_rate)),
+        frame.at((1.0, base_rate)),
+        chance,
+    );
+    let path: Vec<String> = steps
+        .iter()
+        .map(|&p| {
+            let (x, y) = frame.at(p);
+            format!("{},{}", coord(x), coord(y))
+        })
+        .collect();
+    let _ = writeln!(
+        page,
+        "<polyline class=\"pr\" points=\"{}\" fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>",
+        path.join(" ")
+    );
+    legend(
+        page,
+        &frame,
+        &[
+            (
+                "stroke=\"#2f6db5\" stroke-width=\"2\"",
+                format!("Model (AP = {average_precision:.3})"),
+            ),
+            (chance, format!("Chance ({base_rate:.2})")),
         ],
     );
     close_figure(page, None);

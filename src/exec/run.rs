@@ -9,6 +9,7 @@ use super::data::{self, BadRows, Format, SourceSpec};
 use super::expect::{self, ExpectOutcome};
 use super::gates::{self, GateOutcome, Metrics};
 use super::ops::{self, FitState, StepCtx};
+use super::profile::{self, SourceProfile};
 use super::stages::{self, Stage, StageKind};
 use super::writer::{self, Writes};
 use super::{learn, lower, report, split};
@@ -32,6 +33,8 @@ pub struct Project<'a> {
     /// Each source block's data files (by index in `program.blocks`), as
     /// the driver found them inside the project root.
     pub data_files: &'a crate::files::DataFiles,
+    /// The pipeline's dependency graph drawn as SVG, for the report.
+    pub graph_svg: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -81,6 +84,13 @@ pub enum Event {
         stage: String,
         dir: String,
         key: String,
+    },
+    /// A metric an evaluation asked for that its rows do not define.
+    Undefined {
+        model: String,
+        evaluated_on: String,
+        metric: String,
+        reason: String,
     },
     Gate(GateOutcome),
     Finished {
@@ -226,6 +236,8 @@ pub(super) struct Computed {
     pub(super) expectations: Vec<report::ExpectationResult>,
     /// A split's row numbers per part: what its cache entry stores.
     pub(super) rows: Option<BTreeMap<String, Vec<IdxSize>>>,
+    /// A source's data profile.
+    pub(super) profile: Option<SourceProfile>,
 }
 
 impl Computed {
@@ -283,6 +295,7 @@ pub(super) struct Runner<'a> {
     readers_left: Mutex<HashMap<usize, usize>>,
     records: Mutex<Vec<(usize, StageRecord)>>,
     expectations: Mutex<Vec<(usize, report::ExpectationResult)>>,
+    profiles: Mutex<Vec<(usize, SourceProfile)>>,
     /// The cache entries being written while later stages run.
     writes: Arc<Writes>,
     events: &'a (dyn Fn(&Event) + Sync),
@@ -313,6 +326,7 @@ pub fn run(
         readers_left: Mutex::new(readers(&plan)),
         records: Mutex::new(Vec::new()),
         expectations: Mutex::new(Vec::new()),
+        profiles: Mutex::new(Vec::new()),
         writes: Arc::default(),
         events,
     };
@@ -455,6 +469,7 @@ impl<'a> Runner<'a> {
             readers_left: Mutex::new(HashMap::new()),
             records: Mutex::new(Vec::new()),
             expectations: Mutex::new(Vec::new()),
+            profiles: Mutex::new(Vec::new()),
             writes: Arc::default(),
             events,
         }
@@ -515,6 +530,8 @@ impl<'a> Runner<'a> {
                     let expectations =
                         artifacts::read_expectations(&entry).map_err(|e| fail(stage, e))?;
                     self.record_expectations(index, expectations);
+                    let profile = artifacts::read_profile(&entry).map_err(|e| fail(stage, e))?;
+                    self.record_profile(index, profile);
                     (meta.rows, meta.output_hash, None)
                 }
                 Err(damage) => {
@@ -577,6 +594,7 @@ impl<'a> Runner<'a> {
             states,
             expectations,
             rows,
+            profile,
         } = self.compute_stage(index)?;
         let count = output_view(&output).rows();
         let stored = match (rows, stage.kind) {
@@ -592,8 +610,10 @@ impl<'a> Runner<'a> {
             stored,
             states,
             expectations: expectations.clone(),
+            profile: profile.clone(),
         })?;
         self.record_expectations(index, expectations);
+        self.record_profile(index, profile);
         Ok((Some(count), String::new(), Some(output)))
     }
 
@@ -613,6 +633,13 @@ impl<'a> Runner<'a> {
             if *count == 0 && is_table {
                 self.lock_outputs().remove(&dep);
             }
+        }
+    }
+
+    fn record_profile(&self, index: usize, profile: Option<SourceProfile>) {
+        if let Some(profile) = profile {
+            let mut all = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
+            all.push((index, profile));
         }
     }
 
@@ -773,6 +800,7 @@ impl<'a> Runner<'a> {
                     output,
                     states: Some(record),
                     expectations: Vec::new(),
+                    profile: None,
                     rows: None,
                 });
             }
@@ -796,6 +824,7 @@ impl<'a> Runner<'a> {
                     output: Output::Parts(parts),
                     states: None,
                     expectations: Vec::new(),
+                    profile: None,
                     rows: Some(rows),
                 });
             }
@@ -835,6 +864,7 @@ impl<'a> Runner<'a> {
             output,
             states: None,
             expectations: Vec::new(),
+            profile: None,
             rows: None,
         })
     }
@@ -934,11 +964,14 @@ impl<'a> Runner<'a> {
                 format!("data expectations failed: {}", failures.join("; ")),
             ));
         }
+        let profile = profile::profile(&stage.name, &loaded.frame, schema)
+            .map_err(|e| fail(stage, format!("profiling the data: {e}")))?;
         Ok(Computed {
             output: Output::Table(loaded.frame),
             states: None,
             expectations: results,
             rows: None,
+            profile: Some(profile),
         })
     }
 
@@ -1218,6 +1251,12 @@ impl<'a> Runner<'a> {
             .into_inner()
             .unwrap_or_else(|e| e.into_inner());
         expectations.sort_by_key(|(i, _)| *i);
+        let mut profiles = self
+            .profiles
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        profiles.sort_by_key(|(i, _)| *i);
+        let profiles: Vec<SourceProfile> = profiles.into_iter().map(|(_, p)| p).collect();
         let mut metrics: Metrics = BTreeMap::new();
         let mut evaluations = Vec::new();
         let mut models = Vec::new();
@@ -1248,7 +1287,17 @@ impl<'a> Runner<'a> {
                 _ => {}
             }
         }
-        let mut gates = gates::evaluate(self.project.resolved, program, &metrics);
+        for evaluation in &evaluations {
+            for (metric, reason) in &evaluation.undefined {
+                (self.events)(&Event::Undefined {
+                    model: evaluation.name.clone(),
+                    evaluated_on: evaluation.evaluated_on.clone(),
+                    metric: metric.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
+        let mut gates = gates::evaluate(self.project.resolved, program, &metrics, &evaluations);
         if let Some(stage) = &options.stage {
             for gate in gates.iter_mut().filter(|g| !metrics.contains_key(&g.model)) {
                 gate.evaluated = false;
@@ -1283,6 +1332,8 @@ impl<'a> Runner<'a> {
             gates: &gates,
             stages: &stage_records,
             expectations: &expectation_results,
+            profiles: &profiles,
+            graph_svg: self.project.graph_svg.as_deref(),
         })
         .map_err(|message| RunError {
             stage: None,

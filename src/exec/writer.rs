@@ -11,6 +11,7 @@
 
 use super::artifacts::{self, OutputView, TransformRecord};
 use super::cache::{Cache, KeyParts};
+use super::profile::SourceProfile;
 use super::report::ExpectationResult;
 use super::run::{Output, RunError};
 use polars::prelude::IdxSize;
@@ -38,6 +39,7 @@ pub(super) struct Entry {
     pub(super) stored: Stored,
     pub(super) states: Option<TransformRecord>,
     pub(super) expectations: Vec<ExpectationResult>,
+    pub(super) profile: Option<SourceProfile>,
 }
 
 impl Entry {
@@ -57,8 +59,13 @@ impl Entry {
             Stored::Output(Output::Model(model)) => OutputView::Model(model),
             Stored::Output(Output::Evaluation(evaluation)) => OutputView::Evaluation(evaluation),
         };
-        let meta =
-            artifacts::write_output(&staging, &view, self.states.as_ref(), &self.expectations)?;
+        let meta = artifacts::write_output(
+            &staging,
+            &view,
+            self.states.as_ref(),
+            &self.expectations,
+            self.profile.as_ref(),
+        )?;
         cache
             .commit(&staging, &key)
             .map_err(|e| words(&staging, e))?;
