@@ -821,7 +821,7 @@ fn split(
     seed: u64,
     stratify: Option<&str>,
 ) -> Result<Vec<(String, DataFrame)>, OpError> {
-    split_rows(frame, parts, seed, stratify)?
+    split_rows(frame, parts, seed, stratify, None)?
         .into_iter()
         .map(|(name, rows)| Ok((name, take_rows(frame, &rows)?)))
         .collect()

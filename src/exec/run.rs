@@ -778,14 +778,10 @@ impl<'a> Runner<'a> {
             }
             BlockInfo::Split(info) => {
                 let frame = self.table(stage, &info.input)?;
-                let fractions: Vec<(String, f64)> =
-                    info.parts.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                let seed = info.seed.unwrap_or(0) as u64;
-                let rows: BTreeMap<String, Vec<IdxSize>> =
-                    split::split_rows(&frame, &fractions, seed, info.stratify.as_deref())
-                        .map_err(|e| fail(stage, e.to_string()))?
-                        .into_iter()
-                        .collect();
+                let rows: BTreeMap<String, Vec<IdxSize>> = split::split_parts(&frame, info)
+                    .map_err(|e| fail(stage, e.to_string()))?
+                    .into_iter()
+                    .collect();
                 let mut parts = BTreeMap::new();
                 for (part, rows) in &rows {
                     let frame =
