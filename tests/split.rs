@@ -1,4 +1,4 @@
-//! The split options (`by`, `group`, `order_by`), through the
+//! The split options (`by`, `group`, `order_by`) and `apply`, through the
 //! real binary on `tests/fixtures/run/split` (orders of 40 customers over
 //! 200 days, `data/make.py`). The parts and tables are read from the
 //! folders of stages run alone, which hold them whole.
@@ -9,6 +9,18 @@ use common::{command, run, run_fixture, text};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// The stages up to the two `apply` transforms, dependencies first.
+const STAGES: &[&str] = &[
+    "orders",
+    "later",
+    "given",
+    "by_customer",
+    "in_time",
+    "prepared",
+    "again",
+    "later_ready",
+];
 
 /// The folder of a stage run alone: its slug.
 fn folder(inputs: &Path, stage: &str) -> PathBuf {
@@ -164,4 +176,127 @@ fn a_time_ordered_split_holds_out_the_last_rows_in_order() {
     assert_eq!(train, expected_train);
     // The boundary day has rows on both sides only if it ties.
     assert!(first.last().unwrap().2 <= last[0].2);
+}
+
+#[test]
+fn apply_gives_the_rows_of_the_transform_it_applies_and_fits_nothing() {
+    let dir = run_fixture("split");
+    let inputs = alone(&dir, STAGES);
+    let own = std::fs::read(inputs.join("prepared/part-test.parquet")).unwrap();
+    let applied = std::fs::read(inputs.join("again/table.parquet")).unwrap();
+    assert!(
+        own == applied,
+        "`in_time.test | apply(prepared)` differs from `prepared.test`"
+    );
+
+    // New rows: the columns of `prepared`'s output (`part` was only dropped,
+    // `extra` is not read), the training part's median and scale.
+    let later = read(&folder(&inputs, "later_ready").join("table.parquet"));
+    let names: Vec<&str> = later
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    assert_eq!(names, ["id", "customer", "day", "amount", "big"]);
+    assert_eq!(later.height(), 30);
+    assert_eq!(later.column("amount").unwrap().null_count(), 0);
+    let states: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(inputs.join("prepared/states.json")).unwrap(),
+    )
+    .unwrap();
+    let steps = states["steps"].as_array().unwrap();
+    let median = steps[1]["state"]["columns"][0]["value"]["float"]
+        .as_f64()
+        .unwrap();
+    let scale = &steps[2]["state"]["columns"][0];
+    assert_eq!(scale["column"], "amount");
+    let standard =
+        |x: f64| (x - scale["offset"].as_f64().unwrap()) * (1.0 / scale["scale"].as_f64().unwrap());
+    let amounts: Vec<f64> = later
+        .column("amount")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    // Rows 3, 13 and 23 of later.csv have no amount: the median fills them.
+    for i in [3, 13, 23] {
+        assert_eq!(amounts[i], standard(median), "row {i}");
+    }
+    let first: f64 = std::fs::read_to_string(dir.join("data/later.csv"))
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(amounts[0], standard(first));
+}
+
+#[test]
+fn apply_reads_the_applied_transform_and_its_key() {
+    let dir = run_fixture("split");
+    let output = run(&dir, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".mlp/runs/latest/run.json")).unwrap(),
+    )
+    .unwrap();
+    let stages = record["stages"].as_array().unwrap();
+    let key = |name: &str| {
+        stages
+            .iter()
+            .find(|s| s["stage"] == name)
+            .unwrap_or_else(|| panic!("no stage {name}"))["key"]
+            .clone()
+    };
+    for name in ["again", "later_ready"] {
+        let stage = stages.iter().find(|s| s["stage"] == name).unwrap();
+        let inputs = stage["inputs"].as_array().unwrap();
+        assert!(inputs.contains(&key("prepared")), "{name}: {inputs:?}");
+    }
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".mlp/runs/latest/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    // Both evaluations of the model: on its test part and on the new rows.
+    let models = metrics["models"].as_object().unwrap();
+    assert_eq!(models.len(), 2, "{metrics}");
+    assert!(
+        models.values().all(|m| m["accuracy"].as_f64().is_some()),
+        "{metrics}"
+    );
+
+    // A warm run reads `again` from its entry: the same rows, nothing fitted.
+    let output = run(&dir, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("0 to run"), "{}", text(&output));
+}
+
+#[test]
+fn a_model_trained_on_an_applied_table_scores_raw_rows() {
+    let dir = run_fixture("split");
+    let output = run(&dir, &["--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // `later.csv` has no `part`: `prepared` only drops it, so the saved
+    // steps do not ask for it.
+    let output = command()
+        .arg("predict")
+        .arg(dir.join(".mlp/runs/latest"))
+        .args(["--model", "on_later"])
+        .arg(dir.join("data/later.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let scored = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = scored.lines().collect();
+    assert_eq!(lines.len(), 31, "{scored}");
+    assert!(
+        lines[0].ends_with(",prediction,probability_false,probability_true"),
+        "{}",
+        lines[0]
+    );
 }

@@ -564,7 +564,18 @@ impl<'r> Checker<'r> {
                     }
                 }
             }
-            let is_fitted = self.apply_step(&ctx, step, &mut schema, &mut removed);
+            let mut applies = None;
+            let is_fitted = if step.name.name == "apply" {
+                if let Some((applied, applied_joins)) =
+                    self.apply_transform(&ctx, step, &mut schema, &mut removed)
+                {
+                    applies = Some(applied);
+                    joins.extend(applied_joins);
+                }
+                false
+            } else {
+                self.apply_step(&ctx, step, &mut schema, &mut removed)
+            };
             if is_fitted && !of_split {
                 fitted.push((step.name.name.clone(), file, step.span));
             }
@@ -580,6 +591,7 @@ impl<'r> Checker<'r> {
                 op: step.name.name.clone(),
                 args: args_text,
                 fitted: is_fitted,
+                applies,
                 schema: schema.clone(),
                 span: step.span,
             });

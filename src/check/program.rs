@@ -200,6 +200,10 @@ pub struct Step {
     pub args: String,
     /// Learns state from the rows (fit on training rows only).
     pub fitted: bool,
+    /// For `apply(NAME)`: the transform whose steps, as fitted where it
+    /// ran, this step runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applies: Option<String>,
     /// The schema after this step.
     pub schema: Schema,
     #[serde(skip)]

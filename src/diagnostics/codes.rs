@@ -78,6 +78,7 @@ pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
 pub const SPLIT_OPTIONS: Code = Code("MLP2030");
+pub const APPLY_SCHEMA: Code = Code("MLP2031");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -319,6 +320,11 @@ pub const ALL: &[CodeInfo] = &[
         code: SPLIT_OPTIONS,
         title: "split options that do not go together, or a column that cannot split",
         page: page!("MLP2030"),
+    },
+    CodeInfo {
+        code: APPLY_SCHEMA,
+        title: "`apply` on a table without the columns the transform reads",
+        page: page!("MLP2031"),
     },
 ];
 
