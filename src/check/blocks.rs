@@ -485,6 +485,7 @@ impl<'r> Checker<'r> {
                 is_split: false,
                 parts: Vec::new(),
                 split_input: None,
+                held_out: None,
             }),
         );
         self.push_block(
@@ -538,6 +539,13 @@ impl<'r> Checker<'r> {
         } else {
             upstream.fitted.clone()
         };
+        let held_out = match &input.part {
+            Some(part) if upstream.is_split && part != "train" => {
+                Some(format!("{}.{part}", input.block))
+            }
+            _ if upstream.is_split => None,
+            _ => upstream.held_out.clone(),
+        };
         let mut steps = Vec::new();
         let mut joins = Vec::new();
         for step in &t.steps {
@@ -579,6 +587,13 @@ impl<'r> Checker<'r> {
             if is_fitted && !of_split {
                 fitted.push((step.name.name.clone(), file, step.span));
             }
+            if let (true, Some(part)) = (is_fitted, &held_out) {
+                let read = match &input.part {
+                    Some(p) => format!("{}.{p}", input.block),
+                    None => input.block.clone(),
+                };
+                self.fitted_on_held_out(file, step, part, &name, &read);
+            }
             let args_text = step
                 .args
                 .as_ref()
@@ -608,6 +623,7 @@ impl<'r> Checker<'r> {
                     Vec::new()
                 },
                 split_input: if of_split { upstream.split_input } else { None },
+                held_out,
             }),
         );
         self.push_block(
@@ -620,6 +636,33 @@ impl<'r> Checker<'r> {
                 steps,
                 schema,
             }),
+        );
+    }
+
+    /// The warning for a step that learns from the rows of a held-out
+    /// part: what it learns comes from the rows the model is judged on.
+    fn fitted_on_held_out(
+        &mut self,
+        file: FileId,
+        step: &ast::OpCall,
+        part: &str,
+        transform: &str,
+        input: &str,
+    ) {
+        let op = &step.name.name;
+        let train = part.rsplit_once('.').map_or_else(
+            || "train".to_string(),
+            |(split, _)| format!("{split}.train"),
+        );
+        self.diags.push(
+            Diagnostic::warning(
+                codes::LEAKAGE_FIT_ON_HELD_OUT,
+                format!("`{op}` learns from the rows of `{part}`, a held-out part"),
+            )
+            .with_label(file, step.span, format!("`{op}` is fitted here, on `{part}`"))
+            .with_help(format!(
+                "fit it on the training rows and apply what it learnt: `transform prepared = {train} | {op}(...)`, then `transform {transform} = {input} | apply(prepared)`"
+            )),
         );
     }
 
@@ -770,6 +813,7 @@ impl<'r> Checker<'r> {
                 is_split: true,
                 parts: part_names,
                 split_input: input.and_then(|i| i.id),
+                held_out: None,
             }),
         );
         self.push_block(

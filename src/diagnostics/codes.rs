@@ -79,6 +79,7 @@ pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
 pub const SPLIT_OPTIONS: Code = Code("MLP2030");
 pub const APPLY_SCHEMA: Code = Code("MLP2031");
+pub const LEAKAGE_FIT_ON_HELD_OUT: Code = Code("MLP2032");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -325,6 +326,11 @@ pub const ALL: &[CodeInfo] = &[
         code: APPLY_SCHEMA,
         title: "`apply` on a table without the columns the transform reads",
         page: page!("MLP2031"),
+    },
+    CodeInfo {
+        code: LEAKAGE_FIT_ON_HELD_OUT,
+        title: "a step fitted on a held-out part of a split",
+        page: page!("MLP2032"),
     },
 ];
 
