@@ -137,7 +137,7 @@ fn a_group_split_keeps_each_group_in_one_part_and_counts_groups() {
     let (train, test) = (&customers["train"], &customers["test"]);
     assert!(train.is_disjoint(test), "{train:?} {test:?}");
     // 40 customers, test = 0.25: 10 of them, as GroupShuffleSplit's
-    // ceil(0.25 * 40) = 10 and floor(0.75 * 40) = 30.
+    // (data/groups.py).
     assert_eq!(train.len() + test.len(), 40);
     assert_eq!(test.len(), 10);
     // Every order of a test customer is in the test part.
