@@ -300,3 +300,31 @@ fn a_model_trained_on_an_applied_table_scores_raw_rows() {
         lines[0]
     );
 }
+
+#[test]
+fn applying_steps_to_a_held_out_part_is_no_leak_and_fitting_them_there_is() {
+    let dir = run_fixture("split");
+    let check = |dir: &Path| {
+        command()
+            .arg("check")
+            .arg(dir)
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    // `again = in_time.test | apply(prepared)` fits nothing.
+    let output = check(&dir);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(!text(&output).contains("MLP2032"), "{}", text(&output));
+    // Fitting on the test part, through a transform of it, is a leak.
+    let main = dir.join("main.mlp");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let leaky = source.replace(
+        "transform again = in_time.test | apply(prepared)",
+        "transform again = in_time.test | drop(part)\ntransform refit = again | standardize(day)",
+    );
+    std::fs::write(&main, leaky).unwrap();
+    let output = check(&dir);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(text(&output).contains("MLP2032"), "{}", text(&output));
+}
