@@ -274,6 +274,37 @@ fn apply_reads_the_applied_transform_and_its_key() {
     let output = run(&dir, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(text(&output).contains("0 to run"), "{}", text(&output));
+
+    // An evaluation run again reads `later_ready` from its entry: its
+    // steps run again with `prepared`'s state and give the same rows.
+    let accuracy = |metrics: &serde_json::Value| {
+        metrics["models"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|m| m["accuracy"].as_f64().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    let before = accuracy(&metrics);
+    let main = dir.join("main.mlp");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let more = source.replace(
+        "evaluate big_orders on later_ready { metrics = [accuracy] }",
+        "evaluate big_orders on later_ready { metrics = [accuracy, f1] }",
+    );
+    std::fs::write(&main, more).unwrap();
+    let output = run(&dir, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output).contains("cached transform later_ready"),
+        "{}",
+        text(&output)
+    );
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(".mlp/runs/latest/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(accuracy(&metrics), before);
 }
 
 #[test]
