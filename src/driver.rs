@@ -379,10 +379,7 @@ pub fn graph_view(compilation: &Compilation) -> crate::graph::GraphView {
                     NodeKind::Transform,
                     Some(format!("{} steps", t.steps.len())),
                 ),
-                BlockInfo::Split(s) => (
-                    NodeKind::Split,
-                    Some(s.parts.keys().cloned().collect::<Vec<_>>().join(" / ")),
-                ),
+                BlockInfo::Split(s) => (NodeKind::Split, Some(s.part_names().join(" / "))),
                 BlockInfo::Model(m) => (NodeKind::Model, Some(m.algorithm.clone())),
                 BlockInfo::Evaluate(e) => (NodeKind::Evaluate, Some(e.metrics.join(", "))),
                 BlockInfo::Policy(p) => {

@@ -458,6 +458,7 @@ fn every_operation_checks_and_runs() {
         ("dedupe", "dedupe(cls3)"),
         ("join", "join(extra, on = [id], how = left)"),
         ("sample", "sample(n = 10, seed = 4)"),
+        ("apply", "apply(t_standardize)"),
     ];
     let catalogued: BTreeSet<&str> = catalog::get()
         .operations

@@ -8,7 +8,7 @@
 use mlp::check::types::{ColumnType, Schema, Value};
 use mlp::check::BlockInfo;
 use mlp::exec::ops::{self, FitState, OpError, StepCtx};
-use mlp::exec::split::{sample_rows, split_rows, take_rows};
+use mlp::exec::split::{sample_rows, split_ordered, split_rows, take_rows};
 use mlp::source::FileId;
 use mlp::syntax::{self, ast};
 use polars::prelude::*;
@@ -821,7 +821,7 @@ fn split(
     seed: u64,
     stratify: Option<&str>,
 ) -> Result<Vec<(String, DataFrame)>, OpError> {
-    split_rows(frame, parts, seed, stratify)?
+    split_rows(frame, parts, seed, stratify, None)?
         .into_iter()
         .map(|(name, rows)| Ok((name, take_rows(frame, &rows)?)))
         .collect()
@@ -912,6 +912,47 @@ fn split_errors() {
     let ok = [("train".to_string(), 0.5), ("test".to_string(), 0.5)];
     let err = split(&frame, &ok, 0, Some("nope")).expect_err("column");
     assert!(err.message.contains("nope"), "{err}");
+}
+
+#[test]
+fn a_time_ordered_split_sorts_stably_and_holds_out_the_last_rows() {
+    let parts = [("train".to_string(), 0.6), ("test".to_string(), 0.4)];
+    // Datetimes compare as their microseconds, ties keep the row order.
+    let micros = [3_000_000i64, 1_000_000, 2_000_000, 5_000_000, 2_000_000];
+    let at = Series::new("at".into(), &micros)
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .unwrap();
+    let frame = DataFrame::new(5, vec![at.into_column()]).unwrap();
+    let split: BTreeMap<String, Vec<IdxSize>> = split_ordered(&frame, &parts, "at")
+        .unwrap()
+        .into_iter()
+        .collect();
+    // In time: rows 1, 2, 4 (a tie, in order), 0, 3; the last two are test.
+    assert_eq!(split["train"], [1, 2, 4]);
+    assert_eq!(split["test"], [0, 3]);
+    // A float NaN sorts after every number; integers past 2^53 stay apart.
+    let floats = Series::new("x".into(), &[f64::NAN, 2.0, 1.0, 3.0, 0.5]);
+    let frame = DataFrame::new(5, vec![floats.into_column()]).unwrap();
+    let split: BTreeMap<String, Vec<IdxSize>> = split_ordered(&frame, &parts, "x")
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(split["test"], [0, 3]);
+    let big = Series::new("n".into(), &[(1i64 << 60) + 1, 1 << 60, 7, 8, 9]);
+    let frame = DataFrame::new(5, vec![big.into_column()]).unwrap();
+    let last = [("train".to_string(), 0.8), ("test".to_string(), 0.2)];
+    let split: BTreeMap<String, Vec<IdxSize>> = split_ordered(&frame, &last, "n")
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(split["test"], [0]);
+    assert_eq!(split["train"], [1, 2, 3, 4]);
+    // A null has no place: the checker refuses a nullable column, and the
+    // run names the row.
+    let gaps = Series::new("n".into(), &[Some(1i64), None, Some(3), Some(4), Some(5)]);
+    let frame = DataFrame::new(5, vec![gaps.into_column()]).unwrap();
+    let error = split_ordered(&frame, &parts, "n").unwrap_err();
+    assert!(error.message.contains("row 2"), "{error}");
 }
 
 #[test]

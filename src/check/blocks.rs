@@ -53,7 +53,14 @@ const SPLIT: &[Spec] = &[
     ("validation", Expect::Fraction, false),
     ("seed", Expect::ANY_INT, false),
     ("stratify", Expect::Special, false),
+    ("by", Expect::Special, false),
+    ("group", Expect::Special, false),
+    ("order_by", Expect::Special, false),
 ];
+
+/// The parts a split may have, in the order a time-ordered split lays
+/// them out.
+pub(super) const SPLIT_PARTS: [&str; 3] = ["train", "validation", "test"];
 const MODEL: &[Spec] = &[
     ("data", Expect::Special, true),
     ("target", Expect::Special, false),
@@ -122,6 +129,13 @@ pub fn body_words(item: &ast::Item) -> Vec<(&'static str, bool)> {
     };
     words.extend(nested.iter().map(|w| (*w, false)));
     words
+}
+
+/// A split `by` a column takes no fractions, so it needs no `train` and
+/// `test`.
+fn excused(item: &ast::Item, field: &str) -> bool {
+    matches!(&item.kind, ast::ItemKind::Split(s) if s.body.field("by").is_some())
+        && matches!(field, "train" | "test")
 }
 
 pub(super) fn field_specs_deploy() -> &'static [Spec] {
@@ -237,7 +251,7 @@ impl<'r> Checker<'r> {
             }
         }
         for (name, expect, required) in specs {
-            if *required && !written.iter().any(|(n, _, _)| n == name) {
+            if *required && !written.iter().any(|(n, _, _)| n == name) && !excused(item, name) {
                 let at = item.name().map_or(item.span, |n| n.span);
                 let mut d = Diagnostic::error(
                     codes::MISSING_FIELD,
@@ -471,6 +485,7 @@ impl<'r> Checker<'r> {
                 is_split: false,
                 parts: Vec::new(),
                 split_input: None,
+                held_out: None,
             }),
         );
         self.push_block(
@@ -524,6 +539,13 @@ impl<'r> Checker<'r> {
         } else {
             upstream.fitted.clone()
         };
+        let held_out = match &input.part {
+            Some(part) if upstream.is_split && part != "train" => {
+                Some(format!("{}.{part}", input.block))
+            }
+            _ if upstream.is_split => None,
+            _ => upstream.held_out.clone(),
+        };
         let mut steps = Vec::new();
         let mut joins = Vec::new();
         for step in &t.steps {
@@ -550,9 +572,27 @@ impl<'r> Checker<'r> {
                     }
                 }
             }
-            let is_fitted = self.apply_step(&ctx, step, &mut schema, &mut removed);
+            let mut applies = None;
+            let is_fitted = if step.name.name == "apply" {
+                if let Some((applied, applied_joins)) =
+                    self.apply_transform(&ctx, step, &mut schema, &mut removed)
+                {
+                    applies = Some(applied);
+                    joins.extend(applied_joins);
+                }
+                false
+            } else {
+                self.apply_step(&ctx, step, &mut schema, &mut removed)
+            };
             if is_fitted && !of_split {
                 fitted.push((step.name.name.clone(), file, step.span));
+            }
+            if let (true, Some(part)) = (is_fitted, &held_out) {
+                let read = match &input.part {
+                    Some(p) => format!("{}.{p}", input.block),
+                    None => input.block.clone(),
+                };
+                self.fitted_on_held_out(file, step, part, &name, &read);
             }
             let args_text = step
                 .args
@@ -566,6 +606,7 @@ impl<'r> Checker<'r> {
                 op: step.name.name.clone(),
                 args: args_text,
                 fitted: is_fitted,
+                applies,
                 schema: schema.clone(),
                 span: step.span,
             });
@@ -582,6 +623,7 @@ impl<'r> Checker<'r> {
                     Vec::new()
                 },
                 split_input: if of_split { upstream.split_input } else { None },
+                held_out,
             }),
         );
         self.push_block(
@@ -597,6 +639,33 @@ impl<'r> Checker<'r> {
         );
     }
 
+    /// The warning for a step that learns from the rows of a held-out
+    /// part: what it learns comes from the rows the model is judged on.
+    fn fitted_on_held_out(
+        &mut self,
+        file: FileId,
+        step: &ast::OpCall,
+        part: &str,
+        transform: &str,
+        input: &str,
+    ) {
+        let op = &step.name.name;
+        let train = part.rsplit_once('.').map_or_else(
+            || "train".to_string(),
+            |(split, _)| format!("{split}.train"),
+        );
+        self.diags.push(
+            Diagnostic::warning(
+                codes::LEAKAGE_FIT_ON_HELD_OUT,
+                format!("`{op}` learns from the rows of `{part}`, a held-out part"),
+            )
+            .with_label(file, step.span, format!("`{op}` is fitted here, on `{part}`"))
+            .with_help(format!(
+                "fit it on the training rows and apply what it learnt: `transform prepared = {train} | {op}(...)`, then `transform {transform} = {input} | apply(prepared)`"
+            )),
+        );
+    }
+
     pub(super) fn split(
         &mut self,
         block: BlockId,
@@ -608,14 +677,18 @@ impl<'r> Checker<'r> {
         let input_path: Vec<&ast::Ident> = s.input.segments.iter().collect();
         let input = self.table_ref(block.module, file, &input_path, s.input.span, false);
         let upstream = input.as_ref().and_then(|r| self.table_facts(r)).cloned();
+        let by_field = s.body.field("by");
+        self.split_exclusions(file, s);
         let mut parts = BTreeMap::new();
-        for part in ["train", "test", "validation"] {
-            if let Some(v) = fields.get(part).and_then(Value::as_f64) {
-                parts.insert(part.to_string(), v);
+        if by_field.is_none() {
+            for part in SPLIT_PARTS {
+                if let Some(v) = fields.get(part).and_then(Value::as_f64) {
+                    parts.insert(part.to_string(), v);
+                }
             }
         }
         let written = |name: &str| s.body.field(name).is_some();
-        let all_valid = ["train", "test", "validation"]
+        let all_valid = SPLIT_PARTS
             .iter()
             .all(|p| !written(p) || parts.contains_key(*p));
         let sum: f64 = parts.values().sum();
@@ -637,56 +710,80 @@ impl<'r> Checker<'r> {
             Some(_) => self.table_schema(input.as_ref().and_then(|i| i.id)).clone(),
             None => Schema::default(),
         };
-        let mut stratify = None;
-        if let Some(f) = s.body.field("stratify") {
-            match &f.value.kind {
-                ExprKind::Name(id) if upstream.is_some() => {
-                    match schema.get(&id.name) {
-                        Some(col)
-                            if matches!(
-                                col.ty,
-                                ColumnType::Bool
-                                    | ColumnType::Enum(_)
-                                    | ColumnType::Int
-                                    | ColumnType::Str
-                            ) =>
-                        {
-                            stratify = Some(id.name.clone())
-                        }
-                        Some(col) => {
-                            let col = col.clone();
-                            self.diags.push(
-                                Diagnostic::error(codes::COLUMN_TYPE, format!("cannot stratify on `{}`, a {} column", col.name, col.type_text()))
-                                    .with_label(file, f.value.span, "not a categorical column")
-                                    .with_help("stratify on a bool, enum, int or str column, usually the target"),
-                            );
-                        }
-                        None => {
-                            let removed = upstream
-                                .as_ref()
-                                .map(|u| u.removed.clone())
-                                .unwrap_or_default();
-                            let scope = Scope {
-                                module: block.module,
-                                file,
-                                schema: &schema,
-                                removed: &removed,
-                                expectations: false,
-                            };
-                            self.unknown_column(&scope, id, "to stratify on");
-                        }
-                    }
-                }
-                ExprKind::Name(_) => {}
-                _ => {
-                    self.diags.push(
-                        Diagnostic::error(codes::TYPE_MISMATCH, "`stratify` takes a column name")
-                            .with_label(file, f.value.span, "not a column name")
-                            .with_help("write `stratify = status`"),
-                    );
-                }
+        let removed = upstream
+            .as_ref()
+            .map(|u| u.removed.clone())
+            .unwrap_or_default();
+        let column = |this: &mut Self, name: &str, purpose: &str| {
+            let f = s.body.field(name)?;
+            upstream.as_ref()?;
+            let scope = Scope {
+                module: block.module,
+                file,
+                schema: &schema,
+                removed: &removed,
+                expectations: false,
+            };
+            this.split_column(&scope, name, f, purpose)
+                .map(|c| (c, f.value.span))
+        };
+        let categorical = |ty: &ColumnType| {
+            matches!(
+                ty,
+                ColumnType::Bool | ColumnType::Enum(_) | ColumnType::Int | ColumnType::Str
+            )
+        };
+        let stratify = column(self, "stratify", "to stratify on").and_then(|(col, span)| {
+            self.of_kind(
+                file,
+                col,
+                span,
+                categorical,
+                ("stratify on", "not a categorical column"),
+                "stratify on a bool, enum, int or str column, usually the target",
+            )
+        });
+        let by = column(self, "by", "to split by")
+            .and_then(|(col, span)| self.split_by(file, span, col));
+        let group = column(self, "group", "to group by").and_then(|(col, span)| {
+            self.of_kind(
+                file,
+                col,
+                span,
+                categorical,
+                ("group by", "not an identifier column"),
+                "group by a bool, enum, int or str column that identifies the group, like a customer id",
+            )
+        });
+        let orderable = |ty: &ColumnType| {
+            matches!(
+                ty,
+                ColumnType::Int | ColumnType::Float | ColumnType::Datetime
+            )
+        };
+        let order_by = column(self, "order_by", "to order by").and_then(|(col, span)| {
+            let nullable = col.nullable;
+            let name = self.of_kind(
+                file,
+                col.clone(),
+                span,
+                orderable,
+                ("order by", "not an orderable column"),
+                "order by an int, float or datetime column, like a date or a year",
+            )?;
+            if nullable {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::SPLIT_OPTIONS,
+                        format!("cannot order by `{}`: it may be null, and a null has no place in time", col.name),
+                    )
+                    .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
+                    .with_help(format!("remove the rows without one before the split: `filter(not is_null({}))` narrows the column", col.name)),
+                );
+                return None;
             }
-        }
+            Some(name)
+        });
         if let Some(up) = &upstream {
             for (op, ofile, span) in up.fitted.clone() {
                 if !self.reported_leaks.insert((ofile, span)) {
@@ -699,11 +796,10 @@ impl<'r> Checker<'r> {
                 );
             }
         }
-        let part_names: Vec<String> = parts.keys().cloned().collect();
-        let removed = upstream
-            .as_ref()
-            .map(|u| u.removed.clone())
-            .unwrap_or_default();
+        let part_names: Vec<String> = match &by {
+            Some(by) => by.parts.clone(),
+            None => parts.keys().cloned().collect(),
+        };
         let input_ref = input.clone().unwrap_or(TableRef {
             block: String::new(),
             part: None,
@@ -717,6 +813,7 @@ impl<'r> Checker<'r> {
                 is_split: true,
                 parts: part_names,
                 split_input: input.and_then(|i| i.id),
+                held_out: None,
             }),
         );
         self.push_block(
@@ -731,9 +828,195 @@ impl<'r> Checker<'r> {
                     _ => None,
                 },
                 stratify,
+                by,
+                group,
+                order_by,
                 schema,
             }),
         );
+    }
+
+    /// The name of `col` when its type is one `accepts`, else a diagnostic:
+    /// "cannot DOING `col`", the span labelled `label`.
+    fn of_kind(
+        &mut self,
+        file: FileId,
+        col: Column,
+        span: Span,
+        accepts: impl Fn(&ColumnType) -> bool,
+        (doing, label): (&str, &str),
+        help: &str,
+    ) -> Option<String> {
+        if accepts(&col.ty) {
+            return Some(col.name.to_string());
+        }
+        self.diags.push(
+            Diagnostic::error(
+                codes::COLUMN_TYPE,
+                format!(
+                    "cannot {doing} `{}`, {} {} column",
+                    col.name,
+                    super::ops::article(col.ty.word()),
+                    col.type_text()
+                ),
+            )
+            .with_label(file, span, label)
+            .with_help(help),
+        );
+        None
+    }
+
+    /// The column a split option names, or a diagnostic.
+    fn split_column(
+        &mut self,
+        scope: &Scope,
+        option: &str,
+        f: &ast::Field,
+        purpose: &str,
+    ) -> Option<Column> {
+        let ExprKind::Name(id) = &f.value.kind else {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::TYPE_MISMATCH,
+                    format!("`{option}` takes a column name"),
+                )
+                .with_label(scope.file, f.value.span, "not a column name")
+                .with_help(format!("write `{option} = column`")),
+            );
+            return None;
+        };
+        match scope.schema.get(&id.name) {
+            Some(col) => Some(col.clone()),
+            None => {
+                self.unknown_column(scope, id, purpose);
+                None
+            }
+        }
+    }
+
+    /// The parts a `by` column can name: an enum's variants, which must be
+    /// part names, or `train` and `test` for a str.
+    fn split_by(&mut self, file: FileId, span: Span, col: Column) -> Option<SplitBy> {
+        if col.nullable {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::SPLIT_OPTIONS,
+                    format!("cannot split by `{}`: it may be null, and a null names no part", col.name),
+                )
+                .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
+                .with_help(format!("remove the rows without a part before the split: `filter(not is_null({}))` narrows the column", col.name)),
+            );
+            return None;
+        }
+        let parts: Vec<String> = match &col.ty {
+            ColumnType::Str => vec!["test".into(), "train".into()],
+            ColumnType::Enum(variants) => {
+                let strangers: Vec<&String> = variants
+                    .iter()
+                    .filter(|v| !SPLIT_PARTS.contains(&v.as_str()))
+                    .collect();
+                let lacking: Vec<&str> = ["train", "test"]
+                    .into_iter()
+                    .filter(|p| !variants.iter().any(|v| v == p))
+                    .collect();
+                let what = match (strangers.first(), lacking.first()) {
+                    (Some(v), _) => Some(format!(
+                        "the variant `{v}` of `{}` is not a part of a split",
+                        col.name
+                    )),
+                    (None, Some(p)) => Some(format!(
+                        "`{}` has no variant `{p}`: the split would have no `{p}` part",
+                        col.name
+                    )),
+                    (None, None) => None,
+                };
+                if let Some(what) = what {
+                    self.diags.push(
+                        Diagnostic::error(codes::SPLIT_OPTIONS, what)
+                            .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
+                            .with_help("the variants of a `by` column are the parts: `train`, `test`, and optionally `validation`"),
+                    );
+                    return None;
+                }
+                let mut parts = variants.to_vec();
+                parts.sort();
+                parts
+            }
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::COLUMN_TYPE,
+                        format!(
+                            "cannot split by `{}`, {} {} column",
+                            col.name,
+                            super::ops::article(other.word()),
+                            col.type_text()
+                        ),
+                    )
+                    .with_label(file, span, format!("{} {} does not name a part", super::ops::article(other.word()), other.word()))
+                    .with_help("split by a str column whose values are `train` and `test`, or an `enum(\"train\", \"validation\", \"test\")`; a fold number does not say which part is which: give the data such a column"),
+                );
+                return None;
+            }
+        };
+        Some(SplitBy {
+            column: col.name.to_string(),
+            parts,
+        })
+    }
+
+    /// The options a split refuses together: `by` takes its parts from a
+    /// column, so it has no fractions, seed, strata, groups or order; a
+    /// time-ordered split draws nothing at random.
+    fn split_exclusions(&mut self, file: FileId, s: &ast::SplitDecl) {
+        let exclusive: &[(&str, &[&str], &str)] = &[
+            (
+                "by",
+                &[
+                    "train",
+                    "test",
+                    "validation",
+                    "seed",
+                    "stratify",
+                    "group",
+                    "order_by",
+                ],
+                "the parts come from the column's values",
+            ),
+            (
+                "order_by",
+                &["seed", "stratify", "group"],
+                "the last rows in order are the test part, nothing is drawn at random",
+            ),
+            (
+                "group",
+                &["stratify"],
+                "whole groups are drawn, so the classes cannot also be balanced",
+            ),
+        ];
+        for (option, others, why) in exclusive {
+            let Some(field) = s.body.field(option) else {
+                continue;
+            };
+            for other in *others {
+                let Some(f) = s.body.field(other) else {
+                    continue;
+                };
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::SPLIT_OPTIONS,
+                        format!("a split with `{option}` takes no `{other}`"),
+                    )
+                    .with_label(
+                        file,
+                        f.path.span,
+                        format!("`{other}` does not go with `{option}`"),
+                    )
+                    .with_label(file, field.path.span, why.to_string())
+                    .with_help(format!("remove `{other}`, or `{option}`")),
+                );
+            }
+        }
     }
 
     pub(super) fn model(

@@ -61,6 +61,8 @@ pub(crate) struct TableFacts {
     pub parts: Vec<String>,
     /// For a split, its input table.
     pub split_input: Option<BlockId>,
+    /// The held-out part (`holdout.test`) this table is, or is made from.
+    pub held_out: Option<String>,
 }
 
 pub(crate) struct Checker<'r> {

@@ -695,6 +695,140 @@ impl Checker<'_> {
         }
     }
 
+    /// `apply(NAME)`: the schema becomes the output of the transform NAME,
+    /// whose input columns the table must have with the types NAME read.
+    /// Returns NAME's block name and the tables its joins read.
+    pub(super) fn apply_transform(
+        &mut self,
+        ctx: &StepCtx,
+        step: &ast::OpCall,
+        schema: &mut Schema,
+        removed: &mut Removed,
+    ) -> Option<(String, Vec<super::program::TableRef>)> {
+        let args: &[ast::Arg] = step.args.as_deref().unwrap_or(&[]);
+        let named = match args {
+            [arg] if arg.name.is_none() => arg.value.as_path().map(|path| (arg, path)),
+            _ => None,
+        };
+        let Some((arg, path)) = named else {
+            let d = self
+                .bad_args(
+                    ctx,
+                    step.span,
+                    "`apply` takes the name of a transform".into(),
+                    "expected one transform name",
+                )
+                .with_help("write `apply(prepared)`, where `prepared` is a transform");
+            self.diags.push(d);
+            return None;
+        };
+        // Unknown names were reported by the resolver.
+        let found = self.resolved.lookup(ctx.module, &path)?;
+        let name = self.resolved.qualified(found.block);
+        let info = match self.program.block(found.block).map(|b| &b.info) {
+            Some(super::program::BlockInfo::Transform(t)) if found.consumed == path.len() => t,
+            other => {
+                let what = match other {
+                    Some(_) if found.consumed != path.len() => {
+                        format!("`apply` names the transform `{name}`, not one of its parts")
+                    }
+                    Some(b) => format!("`{name}` is a {}, not a transform", b.kind_name()),
+                    None => return None,
+                };
+                self.diags.push(
+                    Diagnostic::error(codes::WRONG_BLOCK_KIND, what)
+                        .with_label(ctx.file, arg.value.span, "not a transform")
+                        .with_help(format!("`apply` runs the steps of a transform: write `apply({name})` with a transform's name")),
+                );
+                return None;
+            }
+        };
+        let reads = self.table_schema(info.input.id).clone();
+        let output = info.schema.clone();
+        let joins = info.joins.clone();
+        let mut mentioned = BTreeSet::new();
+        if let ast::ItemKind::Transform(decl) = &self.resolved.item(found.block).kind {
+            for step in &decl.steps {
+                let listed = matches!(step.name.name.as_str(), "drop" | "select");
+                for arg in step.args.iter().flatten() {
+                    if !(listed && arg.name.is_none()) {
+                        mentions(&arg.value, &mut mentioned);
+                    }
+                }
+            }
+        }
+        let mut fits = true;
+        // A column the steps never read and that does not reach the output
+        // (dropped, or left out by a `select`) may be missing.
+        let needed: Vec<&Column> = reads
+            .columns
+            .iter()
+            .filter(|c| output.get(&c.name).is_some() || mentioned.contains(&*c.name))
+            .collect();
+        for wanted in &needed {
+            let problem = match schema.get(&wanted.name) {
+                None => Some(format!("the table has no column `{}`", wanted.name)),
+                Some(have) if !reads_as(&have.ty, &wanted.ty) => Some(format!(
+                    "the column `{}` is {} here, `{name}` read {}",
+                    wanted.name,
+                    have.type_text(),
+                    wanted.type_text()
+                )),
+                Some(have) if have.nullable && !wanted.nullable => Some(format!(
+                    "the column `{}` may be null here, `{name}` read {}",
+                    wanted.name,
+                    wanted.type_text()
+                )),
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                fits = false;
+                self.diags.push(
+                    Diagnostic::error(codes::APPLY_SCHEMA, problem)
+                        .with_label(
+                            ctx.file,
+                            arg.value.span,
+                            format!("`{name}` reads `{}: {}`", wanted.name, wanted.type_text()),
+                        )
+                        .with_help(format!(
+                            "`apply({name})` needs every column `{name}` reads, with its type: {}",
+                            needed
+                                .iter()
+                                .map(|c| format!("{}: {}", c.name, c.type_text()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                );
+            }
+        }
+        if !fits {
+            return None;
+        }
+        for c in schema.names() {
+            if output.get(c).is_none() {
+                removed.insert(
+                    c.to_string(),
+                    Removal {
+                        step: "apply".into(),
+                        block: ctx.block.to_string(),
+                        file: ctx.file,
+                        span: step.span,
+                    },
+                );
+            }
+        }
+        // The output is `name`'s, with the tags this table's own columns
+        // carry (a `pii` column stays one).
+        let mut next = output;
+        for col in &mut next.columns {
+            if let Some(have) = schema.get(&col.name) {
+                col.tags.extend(&have.tags);
+            }
+        }
+        *schema = next;
+        Some((name, joins))
+    }
+
     fn join(
         &mut self,
         ctx: &StepCtx,
@@ -857,7 +991,54 @@ impl Checker<'_> {
     }
 }
 
-fn article(word: &str) -> &'static str {
+/// The names an argument mentions: the columns (or params) it may read.
+fn mentions(expr: &ast::Expr, out: &mut BTreeSet<String>) {
+    match &expr.kind {
+        ExprKind::Name(id) => {
+            out.insert(id.name.to_string());
+        }
+        ExprKind::Member { base, .. } => mentions(base, out),
+        ExprKind::Call { args, .. } => {
+            for arg in args {
+                mentions(&arg.value, out);
+            }
+        }
+        ExprKind::List(items) => {
+            for item in items {
+                mentions(item, out);
+            }
+        }
+        ExprKind::Record(fields) => {
+            for field in fields {
+                mentions(&field.value, out);
+            }
+        }
+        ExprKind::Range { lo, hi } => {
+            mentions(lo, out);
+            mentions(hi, out);
+        }
+        ExprKind::Unary { operand, .. } => mentions(operand, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            mentions(lhs, out);
+            mentions(rhs, out);
+        }
+        ExprKind::Paren(inner) => mentions(inner, out),
+        ExprKind::Number(_) | ExprKind::Str(_) | ExprKind::Bool(_) => {}
+    }
+}
+
+/// Whether a column of type `have` is what a step that read `wanted`
+/// expects: the same type, or an enum with some of its variants.
+fn reads_as(have: &ColumnType, wanted: &ColumnType) -> bool {
+    match (have, wanted) {
+        (ColumnType::Enum(have), ColumnType::Enum(wanted)) => {
+            have.iter().all(|v| wanted.contains(v))
+        }
+        _ => have == wanted,
+    }
+}
+
+pub(super) fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {

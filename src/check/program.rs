@@ -200,6 +200,10 @@ pub struct Step {
     pub args: String,
     /// Learns state from the rows (fit on training rows only).
     pub fitted: bool,
+    /// For `apply(NAME)`: the transform whose steps, as fitted where it
+    /// ran, this step runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applies: Option<String>,
     /// The schema after this step.
     pub schema: Schema,
     #[serde(skip)]
@@ -218,12 +222,40 @@ pub struct TransformInfo {
 #[derive(Debug, Serialize)]
 pub struct SplitInfo {
     pub input: TableRef,
-    /// Part name to fraction: `train`, `test`, `validation`.
+    /// Part name to fraction: `train`, `test`, `validation`; empty for a
+    /// split `by` a column.
     pub parts: BTreeMap<String, f64>,
     pub seed: Option<i64>,
     pub stratify: Option<String>,
+    /// `by = column`: each row goes to the part its value names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<SplitBy>,
+    /// `group = column`: the fractions count groups, none in two parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// `order_by = column`: the parts are runs of the rows sorted by it,
+    /// in the order `train`, `validation`, `test`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
     /// The schema of every part.
     pub schema: Schema,
+}
+
+impl SplitInfo {
+    /// The names of the parts, sorted.
+    pub fn part_names(&self) -> Vec<String> {
+        match &self.by {
+            Some(by) => by.parts.clone(),
+            None => self.parts.keys().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SplitBy {
+    pub column: String,
+    /// The parts its values may name, sorted.
+    pub parts: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

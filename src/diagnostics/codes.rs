@@ -77,6 +77,9 @@ pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
 pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
+pub const SPLIT_OPTIONS: Code = Code("MLP2030");
+pub const APPLY_SCHEMA: Code = Code("MLP2031");
+pub const LEAKAGE_FIT_ON_HELD_OUT: Code = Code("MLP2032");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -313,6 +316,21 @@ pub const ALL: &[CodeInfo] = &[
         code: POSITIVE_CLASS,
         title: "a `positive` class the model cannot have",
         page: page!("MLP2026"),
+    },
+    CodeInfo {
+        code: SPLIT_OPTIONS,
+        title: "split options that do not go together, or a column that cannot split",
+        page: page!("MLP2030"),
+    },
+    CodeInfo {
+        code: APPLY_SCHEMA,
+        title: "`apply` on a table without the columns the transform reads",
+        page: page!("MLP2031"),
+    },
+    CodeInfo {
+        code: LEAKAGE_FIT_ON_HELD_OUT,
+        title: "a step fitted on a held-out part of a split",
+        page: page!("MLP2032"),
     },
 ];
 

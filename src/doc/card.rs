@@ -665,18 +665,34 @@ pub(super) fn stage_definition(block: &Block) -> Text {
             join(steps)
         }
         BlockInfo::Split(split) => {
+            if let Some(by) = &split.by {
+                return Text::plain(format!("{} by the value of ", by.parts.join(", ")))
+                    .and_code(&by.column);
+            }
             let parts: Vec<String> = split
                 .parts
                 .iter()
                 .map(|(part, f)| format!("{part} {}%", (f * 1000.0).round() / 10.0))
                 .collect();
-            let mut text = Text::plain(format!(
-                "{}, seed {}",
-                parts.join(", "),
-                split.seed.unwrap_or(0)
-            ));
+            let mut text = match &split.order_by {
+                Some(_) => Text::plain(parts.join(", ")),
+                None => Text::plain(format!(
+                    "{}, seed {}",
+                    parts.join(", "),
+                    split.seed.unwrap_or(0)
+                )),
+            };
             if let Some(column) = &split.stratify {
                 text = text.and(", stratified on ").and_code(column);
+            }
+            if let Some(column) = &split.group {
+                text = text.and(", whole groups of ").and_code(column);
+            }
+            if let Some(column) = &split.order_by {
+                text = text
+                    .and(", the last rows by ")
+                    .and_code(column)
+                    .and(" held out");
             }
             text
         }

@@ -153,9 +153,18 @@ pub fn split_words(program: &Program, table: &TableRef) -> Option<(String, Strin
             (fraction * 1000.0).round() / 10.0
         ));
     }
-    how.push(format!("seed {}", split.seed.unwrap_or(0)));
+    if let Some(by) = &split.by {
+        how.push(format!("the rows whose {} is {part}", by.column));
+    } else if let Some(column) = &split.order_by {
+        how.push(format!("ordered by {column}"));
+    } else {
+        how.push(format!("seed {}", split.seed.unwrap_or(0)));
+    }
     if let Some(column) = &split.stratify {
         how.push(format!("stratified on {column}"));
+    }
+    if let Some(column) = &split.group {
+        how.push(format!("whole groups of {column}"));
     }
     Some((part, block.name.clone(), how.join(", ")))
 }

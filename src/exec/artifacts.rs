@@ -32,6 +32,9 @@ pub struct StepRecord {
     pub call: ast::OpCall,
     pub input: Schema,
     pub output: Schema,
+    /// A step of another transform run by `apply`: that transform's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_from: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -726,12 +726,7 @@ impl<'a> Runner<'a> {
             return Err(fail(stage, "not a transform"));
         };
         let record = artifacts::read_states(entry).map_err(|e| fail(stage, e))?;
-        let fitted: Vec<FitState> = record
-            .steps
-            .into_iter()
-            .map(|step| step.state.unwrap_or(FitState::Unfitted))
-            .collect();
-        let (mut output, _) = self.transform(stage, info, Some(&fitted))?;
+        let (mut output, _) = self.transform(stage, info, Some(record))?;
         canonical(&mut output);
         Ok(output)
     }
@@ -806,14 +801,10 @@ impl<'a> Runner<'a> {
             }
             BlockInfo::Split(info) => {
                 let frame = self.table(stage, &info.input)?;
-                let fractions: Vec<(String, f64)> =
-                    info.parts.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                let seed = info.seed.unwrap_or(0) as u64;
-                let rows: BTreeMap<String, Vec<IdxSize>> =
-                    split::split_rows(&frame, &fractions, seed, info.stratify.as_deref())
-                        .map_err(|e| fail(stage, e.to_string()))?
-                        .into_iter()
-                        .collect();
+                let rows: BTreeMap<String, Vec<IdxSize>> = split::split_parts(&frame, info)
+                    .map_err(|e| fail(stage, e.to_string()))?
+                    .into_iter()
+                    .collect();
                 let mut parts = BTreeMap::new();
                 for (part, rows) in &rows {
                     let frame =
@@ -975,14 +966,15 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// Runs a transform's steps on its input. With `fitted`, the fitted
-    /// steps take that state instead of learning it, on the same frames at
-    /// the same points, so the output is the one they gave when they learned.
+    /// Runs a transform's steps on its input. With `cached`, the record
+    /// of its cache entry, the fitted steps take that state instead of
+    /// learning it, on the same frames at the same points, so the output is
+    /// the one they gave when they learned.
     fn transform(
         &self,
         stage: &Stage,
         info: &crate::check::TransformInfo,
-        fitted: Option<&[FitState]>,
+        cached: Option<TransformRecord>,
     ) -> Result<(Output, TransformRecord), RunError> {
         let block = &self.program().blocks[stage.block];
         let ast::ItemKind::Transform(decl) = &self.project.resolved.item(block.id).kind else {
@@ -1012,95 +1004,176 @@ impl<'a> Runner<'a> {
             }
             (other, _) => other,
         };
-        if fitted.is_some_and(|f| f.len() != decl.steps.len()) {
-            return Err(fail(
-                stage,
-                "the cached fitted state does not match the steps (run with --force)",
-            ));
-        }
-        let state_of = |i: usize, ctx: &StepCtx<'_>, training: &DataFrame| match fitted {
+        // The cached state of each step of the chain (`apply` steps have
+        // none of their own: theirs is read where the applied transform ran).
+        let fitted: Option<Vec<FitState>> = match cached {
+            None => None,
+            Some(record) => {
+                let mut own = record
+                    .steps
+                    .into_iter()
+                    .filter(|s| s.applied_from.is_none());
+                let states: Vec<FitState> = decl
+                    .steps
+                    .iter()
+                    .map(|op| match op.name.name.as_str() {
+                        "apply" => Some(FitState::Unfitted),
+                        _ => own.next().map(|s| s.state.unwrap_or(FitState::Unfitted)),
+                    })
+                    .collect::<Option<_>>()
+                    .filter(|_| own.next().is_none())
+                    .ok_or_else(|| {
+                        fail(
+                            stage,
+                            "the cached fitted state does not match the steps (run with --force)",
+                        )
+                    })?;
+                Some(states)
+            }
+        };
+        let state_of = |i: usize, ctx: &StepCtx<'_>, training: &DataFrame| match &fitted {
             Some(states) => Ok(states[i].clone()),
             None => ops::fit(ctx, training).map_err(|e| fail(stage, e.to_string())),
         };
-        let mut states: Vec<FitState> = Vec::with_capacity(decl.steps.len());
-        let mut schema_before = &input_schema;
-        let result = match input {
-            Output::Table(frame) => {
-                let mut lazy = frame.lazy();
-                for (i, (op, step)) in decl.steps.iter().zip(&info.steps).enumerate() {
-                    let ctx = self.step_ctx(op, schema_before, &step.schema);
-                    let state = if ops::is_fitted(op) {
-                        let training = lazy
-                            .clone()
-                            .collect()
-                            .map_err(|e| fail(stage, e.to_string()))?;
-                        lazy = training.clone().lazy();
-                        state_of(i, &ctx, &training)?
-                    } else {
-                        FitState::Unfitted
-                    };
-                    lazy = ops::apply(&ctx, &state, lazy, &tables)
-                        .map_err(|e| fail(stage, e.to_string()))?;
-                    states.push(state);
-                    schema_before = &step.schema;
-                }
-                Output::Table(lazy.collect().map_err(|e| fail(stage, e.to_string()))?)
-            }
-            Output::Parts(parts) => {
-                // Fitted steps learn from the training rows only, then transform every part.
-                let mut lazies: BTreeMap<String, LazyFrame> =
-                    parts.into_iter().map(|(k, v)| (k, v.lazy())).collect();
-                for (i, (op, step)) in decl.steps.iter().zip(&info.steps).enumerate() {
-                    let ctx = self.step_ctx(op, schema_before, &step.schema);
-                    let state = if ops::is_fitted(op) {
-                        let train = lazies
-                            .get_mut("train")
-                            .ok_or_else(|| fail(stage, "a fitted step needs a `train` part"))?;
-                        let training = train
-                            .clone()
-                            .collect()
-                            .map_err(|e| fail(stage, e.to_string()))?;
-                        *train = training.clone().lazy();
-                        state_of(i, &ctx, &training)?
-                    } else {
-                        FitState::Unfitted
-                    };
-                    for lazy in lazies.values_mut() {
-                        *lazy = ops::apply(&ctx, &state, lazy.clone(), &tables)
-                            .map_err(|e| fail(stage, e.to_string()))?;
-                    }
-                    states.push(state);
-                    schema_before = &step.schema;
-                }
-                let mut out = BTreeMap::new();
-                for (part, lazy) in lazies {
-                    out.insert(
-                        part,
-                        lazy.collect().map_err(|e| fail(stage, e.to_string()))?,
-                    );
-                }
-                Output::Parts(out)
-            }
+        // A table is one frame; a split's parts are transformed alike, the
+        // fitted steps learning from the training rows only.
+        let (mut lazies, fit_on): (BTreeMap<String, LazyFrame>, &str) = match input {
+            Output::Table(frame) => (BTreeMap::from([(String::new(), frame.lazy())]), ""),
+            Output::Parts(parts) => (
+                parts.into_iter().map(|(k, v)| (k, v.lazy())).collect(),
+                "train",
+            ),
             _ => return Err(fail(stage, "the input is not a table")),
         };
-        let mut steps = Vec::with_capacity(states.len());
+        let mut steps: Vec<StepRecord> = Vec::with_capacity(decl.steps.len());
         let mut schema_before = &input_schema;
-        for ((call, step), state) in decl.steps.iter().zip(&info.steps).zip(states) {
+        for (i, (op, step)) in decl.steps.iter().zip(&info.steps).enumerate() {
+            if let Some(applied) = &step.applies {
+                let (reads, records) = self.applied(stage, applied, schema_before)?;
+                for lazy in lazies.values_mut() {
+                    *lazy = self.apply_records(stage, &reads, &records, lazy.clone(), &tables)?;
+                }
+                steps.extend(records);
+                schema_before = &step.schema;
+                continue;
+            }
+            let ctx = self.step_ctx(op, schema_before, &step.schema);
+            let state = if ops::is_fitted(op) {
+                let train = lazies
+                    .get_mut(fit_on)
+                    .ok_or_else(|| fail(stage, "a fitted step needs a `train` part"))?;
+                let training = train
+                    .clone()
+                    .collect()
+                    .map_err(|e| fail(stage, e.to_string()))?;
+                *train = training.clone().lazy();
+                state_of(i, &ctx, &training)?
+            } else {
+                FitState::Unfitted
+            };
+            for lazy in lazies.values_mut() {
+                *lazy = ops::apply(&ctx, &state, lazy.clone(), &tables)
+                    .map_err(|e| fail(stage, e.to_string()))?;
+            }
             steps.push(StepRecord {
                 op: step.op.clone(),
                 args: step.args.clone(),
                 state: (state != FitState::Unfitted).then_some(state),
-                call: call.without_spans(),
+                call: op.without_spans(),
                 input: schema_before.clone(),
                 output: step.schema.clone(),
+                applied_from: None,
             });
             schema_before = &step.schema;
         }
+        let mut out = BTreeMap::new();
+        for (part, lazy) in lazies {
+            out.insert(
+                part,
+                lazy.collect().map_err(|e| fail(stage, e.to_string()))?,
+            );
+        }
+        let result = match out.remove("") {
+            Some(frame) if fit_on.is_empty() => Output::Table(frame),
+            _ => Output::Parts(out),
+        };
         let record = TransformRecord {
             name: stage.name.clone(),
             steps,
         };
         Ok((result, record))
+    }
+
+    /// The columns of `have` the transform `name` reads and its steps, with
+    /// the state they were fitted with where it ran (its cache entry or
+    /// input folder), marked as applied from it. The columns `name` read
+    /// that `have` lacks (the checker allowed only those its steps neither
+    /// read nor keep: only a `drop` names them) are left out of the steps'
+    /// schemas and of the `drop`s, and a `drop` of nothing else is left out.
+    fn applied(
+        &self,
+        stage: &Stage,
+        name: &str,
+        have: &Schema,
+    ) -> Result<(Vec<String>, Vec<StepRecord>), RunError> {
+        let index = self
+            .plan
+            .stages
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| fail(stage, format!("`{name}` is not a transform of this run")))?;
+        let Some(BlockInfo::Transform(info)) = self.program().by_name(name).map(|b| &b.info) else {
+            return Err(fail(stage, format!("`{name}` is not a transform")));
+        };
+        let (reads, absent): (Vec<String>, Vec<String>) = self
+            .program()
+            .table_schema(&info.input.block)
+            .map(|s| s.names().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|c| have.get(c).is_some());
+        self.writes.wait(index)?;
+        let record = artifacts::read_states(&self.entry(index)?).map_err(|e| fail(stage, e))?;
+        let is_absent = |column: &str| absent.iter().any(|a| a == column);
+        let steps = record
+            .steps
+            .into_iter()
+            .filter_map(|mut step| {
+                step.applied_from.get_or_insert_with(|| name.to_string());
+                for schema in [&mut step.input, &mut step.output] {
+                    schema.columns.retain(|c| !is_absent(&c.name));
+                }
+                if step.op == "drop" {
+                    let args = step.call.args.get_or_insert_with(Vec::new);
+                    args.retain(|a| !matches!(&a.value.kind, ast::ExprKind::Name(id) if is_absent(&id.name)));
+                    if args.is_empty() {
+                        return None;
+                    }
+                }
+                Some(step)
+            })
+            .collect();
+        Ok((reads, steps))
+    }
+
+    /// The steps `records` on `input` cut to the columns `reads`: the same
+    /// `ops::apply` with the same state as where they were fitted.
+    fn apply_records(
+        &self,
+        stage: &Stage,
+        reads: &[String],
+        records: &[StepRecord],
+        input: LazyFrame,
+        tables: &dyn Fn(&str) -> Option<LazyFrame>,
+    ) -> Result<LazyFrame, RunError> {
+        let mut lazy = input.select(reads.iter().map(|c| col(c.as_str())).collect::<Vec<_>>());
+        for record in records {
+            let ctx = self.step_ctx(&record.call, &record.input, &record.output);
+            let state = record.state.clone().unwrap_or(FitState::Unfitted);
+            lazy =
+                ops::apply(&ctx, &state, lazy, tables).map_err(|e| fail(stage, e.to_string()))?;
+        }
+        Ok(lazy)
     }
 
     fn step_ctx<'s>(

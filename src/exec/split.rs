@@ -7,9 +7,36 @@
 //! its rows in their original order.
 
 use super::ops::OpError;
+use crate::check::SplitInfo;
 use polars::prelude::*;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+
+/// The row numbers of each part of the split `info` of `frame`, sorted.
+pub fn split_parts(
+    frame: &DataFrame,
+    info: &SplitInfo,
+) -> Result<Vec<(String, Vec<IdxSize>)>, OpError> {
+    if let Some(by) = &info.by {
+        return split_by(frame, &by.parts, &by.column);
+    }
+    if let Some(column) = &info.order_by {
+        let in_time: Vec<(String, f64)> = ["train", "validation", "test"]
+            .into_iter()
+            .filter_map(|p| info.parts.get(p).map(|f| (p.to_string(), *f)))
+            .collect();
+        return split_ordered(frame, &in_time, column);
+    }
+    let fractions: Vec<(String, f64)> = info.parts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let seed = info.seed.unwrap_or(0) as u64;
+    split_rows(
+        frame,
+        &fractions,
+        seed,
+        info.stratify.as_deref(),
+        info.group.as_deref(),
+    )
+}
 
 /// The row numbers of each named part of `frame`, sorted; the fractions
 /// must add up to 1. The cache keeps these instead of the parts' rows,
@@ -21,12 +48,156 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// the leftover rows of a class go to the parts that are furthest below
 /// their share so far, so the part sizes stay within one row of their
 /// share overall. Classes are taken in the order they first appear.
+///
+/// With `group`, the shares count groups (null is a group of its own) and
+/// every group goes whole to one part, as scikit-learn's
+/// `GroupShuffleSplit`: the groups, in order of first appearance, are
+/// shuffled and cut by the largest-remainder method.
 pub fn split_rows(
     frame: &DataFrame,
     parts: &[(String, f64)],
     seed: u64,
     stratify: Option<&str>,
+    group: Option<&str>,
 ) -> Result<Vec<(String, Vec<IdxSize>)>, OpError> {
+    check_fractions(parts)?;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut members: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.len()];
+    if let Some(column) = group {
+        let mut groups = classes(frame, column, "group by")?;
+        shuffle(&mut rng, &mut groups);
+        let counts = apportion(groups.len(), parts, &mut vec![0.0; parts.len()]);
+        let mut groups = groups.into_iter();
+        for (part, count) in counts.into_iter().enumerate() {
+            members[part].extend(groups.by_ref().take(count).flatten());
+        }
+        return Ok(named(parts, members));
+    }
+    let classes = match stratify {
+        None => vec![(0..frame.height() as IdxSize).collect()],
+        Some(column) => classes(frame, column, "stratify on")?,
+    };
+    // What each part is owed (positive) or was given in excess (negative).
+    let mut carry = vec![0.0; parts.len()];
+    for mut rows in classes {
+        shuffle(&mut rng, &mut rows);
+        let counts = apportion(rows.len(), parts, &mut carry);
+        let mut start = 0;
+        for (part, count) in counts.into_iter().enumerate() {
+            members[part].extend_from_slice(&rows[start..start + count]);
+            start += count;
+        }
+    }
+    Ok(named(parts, members))
+}
+
+/// A time-ordered split: the rows sorted by `column` (stably, so ties keep
+/// their order; a float NaN sorts last), cut into runs of the parts'
+/// shares in the order of `parts`, each part keeping the input's row order.
+/// The column must have no nulls.
+pub fn split_ordered(
+    frame: &DataFrame,
+    parts: &[(String, f64)],
+    column: &str,
+) -> Result<Vec<(String, Vec<IdxSize>)>, OpError> {
+    const OP: &str = "split";
+    check_fractions(parts)?;
+    let values = frame
+        .column(column)
+        .map_err(|_| OpError::new(OP, format!("no column `{column}` to order by")))?;
+    let null =
+        |row: usize| OpError::new(OP, format!("row {} has no `{column}` to order by", row + 1));
+    let cast = |dtype: &DataType| {
+        values
+            .cast(dtype)
+            .map_err(|e| OpError::new(OP, format!("order by `{column}`: {e}")))
+    };
+    // Integers and datetimes are compared as integers: as floats, values
+    // past 2^53 would tie.
+    let keyed: Vec<IdxSize> = if values.dtype().is_float() {
+        let floats = cast(&DataType::Float64)?;
+        let floats = floats.f64().map_err(|e| OpError::new(OP, e.to_string()))?;
+        let mut keyed = Vec::with_capacity(floats.len());
+        for (row, value) in floats.iter().enumerate() {
+            keyed.push((value.ok_or_else(|| null(row))?, row as IdxSize));
+        }
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        keyed.into_iter().map(|(_, row)| row).collect()
+    } else {
+        let ints = cast(&DataType::Int64)?;
+        let ints = ints.i64().map_err(|e| OpError::new(OP, e.to_string()))?;
+        let mut keyed = Vec::with_capacity(ints.len());
+        for (row, value) in ints.iter().enumerate() {
+            keyed.push((value.ok_or_else(|| null(row))?, row as IdxSize));
+        }
+        keyed.sort_by_key(|k| k.0);
+        keyed.into_iter().map(|(_, row)| row).collect()
+    };
+    let counts = apportion(keyed.len(), parts, &mut vec![0.0; parts.len()]);
+    let mut members: Vec<Vec<IdxSize>> = Vec::with_capacity(parts.len());
+    let mut rows = keyed.into_iter();
+    for count in counts {
+        members.push(rows.by_ref().take(count).collect());
+    }
+    Ok(named(parts, members))
+}
+
+/// Each row to the part its value of `column` names (one of `parts`).
+pub fn split_by(
+    frame: &DataFrame,
+    parts: &[String],
+    column: &str,
+) -> Result<Vec<(String, Vec<IdxSize>)>, OpError> {
+    const OP: &str = "split";
+    let values = frame
+        .column(column)
+        .map_err(|_| OpError::new(OP, format!("no column `{column}` to split by")))?;
+    let values = values
+        .str()
+        .map_err(|e| OpError::new(OP, format!("split by `{column}`: {e}")))?;
+    let mut members: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.len()];
+    for (row, value) in values.iter().enumerate() {
+        let part = value.and_then(|v| parts.iter().position(|p| p == v));
+        let Some(part) = part else {
+            let shown = match value {
+                Some(v) => format!("{:?}", excerpt(v)),
+                None => "null".into(),
+            };
+            return Err(OpError::new(
+                OP,
+                format!(
+                    "row {} has `{column}` = {shown}, which names no part (the parts are {})",
+                    row + 1,
+                    parts.join(", ")
+                ),
+            ));
+        };
+        members[part].push(row as IdxSize);
+    }
+    Ok(parts.iter().cloned().zip(members).collect())
+}
+
+/// At most 40 characters of a value, for a message.
+fn excerpt(value: &str) -> String {
+    match value.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    }
+}
+
+/// The parts' names with their rows, sorted.
+fn named(parts: &[(String, f64)], members: Vec<Vec<IdxSize>>) -> Vec<(String, Vec<IdxSize>)> {
+    parts
+        .iter()
+        .zip(members)
+        .map(|((name, _), mut rows)| {
+            rows.sort_unstable();
+            (name.clone(), rows)
+        })
+        .collect()
+}
+
+fn check_fractions(parts: &[(String, f64)]) -> Result<(), OpError> {
     const OP: &str = "split";
     if parts.is_empty() {
         return Err(OpError::new(OP, "needs at least one part"));
@@ -44,31 +215,7 @@ pub fn split_rows(
             format!("the fractions add up to {total}, not 1"),
         ));
     }
-    let classes = match stratify {
-        None => vec![(0..frame.height() as IdxSize).collect()],
-        Some(column) => classes(frame, column)?,
-    };
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut members: Vec<Vec<IdxSize>> = vec![Vec::new(); parts.len()];
-    // What each part is owed (positive) or was given in excess (negative).
-    let mut carry = vec![0.0; parts.len()];
-    for mut rows in classes {
-        shuffle(&mut rng, &mut rows);
-        let counts = apportion(rows.len(), parts, &mut carry);
-        let mut start = 0;
-        for (part, count) in counts.into_iter().enumerate() {
-            members[part].extend_from_slice(&rows[start..start + count]);
-            start += count;
-        }
-    }
-    Ok(parts
-        .iter()
-        .zip(members)
-        .map(|((name, _), mut rows)| {
-            rows.sort_unstable();
-            (name.clone(), rows)
-        })
-        .collect())
+    Ok(())
 }
 
 /// The rows `rows` of `frame`, in that order: a part of a split taken
@@ -101,12 +248,12 @@ fn take(op: &str, frame: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame, OpEr
 
 /// The row numbers of each class of `column`, classes in order of first
 /// appearance, rows in order.
-fn classes(frame: &DataFrame, column: &str) -> Result<Vec<Vec<IdxSize>>, OpError> {
+fn classes(frame: &DataFrame, column: &str, purpose: &str) -> Result<Vec<Vec<IdxSize>>, OpError> {
     const OP: &str = "split";
     if frame.column(column).is_err() {
         return Err(OpError::new(
             OP,
-            format!("no column `{column}` to stratify on"),
+            format!("no column `{column}` to {purpose}"),
         ));
     }
     let row = format!("{column}__row");
@@ -118,7 +265,7 @@ fn classes(frame: &DataFrame, column: &str) -> Result<Vec<Vec<IdxSize>>, OpError
         .group_by_stable([col(column)])
         .agg([col(row.as_str())])
         .collect()
-        .map_err(|e| OpError::new(OP, format!("stratify on `{column}`: {e}")))?;
+        .map_err(|e| OpError::new(OP, format!("{purpose} `{column}`: {e}")))?;
     let lists = groups
         .column(&row)
         .and_then(|c| c.list())
@@ -164,7 +311,7 @@ fn apportion(n: usize, parts: &[(String, f64)], carry: &mut [f64]) -> Vec<usize>
     counts
 }
 
-fn shuffle(rng: &mut Xoshiro256PlusPlus, rows: &mut [IdxSize]) {
+fn shuffle<T>(rng: &mut Xoshiro256PlusPlus, rows: &mut [T]) {
     for i in (1..rows.len()).rev() {
         let j = below(rng, i as u64 + 1) as usize;
         rows.swap(i, j);

@@ -137,6 +137,14 @@ pub fn stages(program: &Program) -> Vec<Stage> {
             BlockInfo::Transform(t) => {
                 let mut deps = vec![dep(&t.input)];
                 deps.extend(t.joins.iter().map(dep));
+                // `apply(prepared)` reads `prepared`'s fitted state: its key
+                // is in this stage's.
+                deps.extend(
+                    t.steps
+                        .iter()
+                        .filter_map(|s| s.applies.as_deref())
+                        .map(|name| by_name.get(name).copied()),
+                );
                 (StageKind::Transform, deps)
             }
             BlockInfo::Split(s) => (StageKind::Split, vec![dep(&s.input)]),

@@ -98,7 +98,7 @@ pub fn hover(analysis: &Analysis, position: lsp::Position) -> Option<lsp::Hover>
                 BlockInfo::Split(s) => format!(
                     "**split** `{}` ({})\n\n{}",
                     block.name,
-                    s.parts.keys().cloned().collect::<Vec<_>>().join(", "),
+                    s.part_names().join(", "),
                     schema_table(&s.schema)
                 ),
                 BlockInfo::Model(m) => format!(

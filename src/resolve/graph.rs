@@ -65,7 +65,9 @@ fn references(item: &ast::Item) -> Vec<Reference<'_>> {
         ItemKind::Transform(t) => {
             add(&mut out, t.input.segments.iter().collect(), EdgeKind::Data);
             for step in &t.steps {
-                if step.name.name != "join" {
+                // `join(other, ...)` reads another table, `apply(prepared)`
+                // another transform's fitted steps.
+                if !matches!(step.name.name.as_str(), "join" | "apply") {
                     continue;
                 }
                 let other = step

@@ -131,6 +131,7 @@ pub const EXAMPLE_MODELS: &[(&str, &str, &str, &[&str])] = &[
         "",
         &["scorer", "challenger"],
     ),
+    ("seasons", "data/penguins.csv", "NA", &["species_tree"]),
 ];
 
 /// A copy of `examples/NAME`, run into its `run-out/`: the copy and the run.
