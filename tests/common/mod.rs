@@ -132,6 +132,17 @@ pub const EXAMPLE_MODELS: &[(&str, &str, &str, &[&str])] = &[
         &["scorer", "challenger"],
     ),
     ("seasons", "data/penguins.csv", "NA", &["species_tree"]),
+    (
+        "diabetes",
+        "data/diabetes.csv",
+        "",
+        &[
+            "progression_ridge",
+            "progression_tree",
+            "progression_forest",
+            "progression_boosted",
+        ],
+    ),
 ];
 
 /// A copy of `examples/NAME`, run into its `run-out/`: the copy and the run.
