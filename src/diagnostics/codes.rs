@@ -77,6 +77,7 @@ pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
 pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
+pub const CROSS_VALIDATION: Code = Code("MLP2030");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -313,6 +314,11 @@ pub const ALL: &[CodeInfo] = &[
         code: POSITIVE_CLASS,
         title: "a `positive` class the model cannot have",
         page: page!("MLP2026"),
+    },
+    CodeInfo {
+        code: CROSS_VALIDATION,
+        title: "a cross-validation that cannot be done",
+        page: page!("MLP2030"),
     },
 ];
 
