@@ -54,6 +54,7 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         weights: None,
         clusters: None,
         groups: None,
+        cv: None,
     }
 }
 

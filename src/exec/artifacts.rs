@@ -7,7 +7,7 @@ use super::cache::{hash_bytes, hash_file, KeyParts, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
-use super::report::{self, Confusion, GroupTable};
+use super::report::{self, Confusion, CvReport, GroupTable};
 use super::run::StageRecord;
 use super::stages::StageKind;
 use crate::check::types::{Schema, Value};
@@ -623,6 +623,9 @@ struct MetricsFile<'a> {
     /// column, under the same key as its metrics in `models`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     groups: BTreeMap<String, &'a GroupTable>,
+    /// Each cross-validated model's folds and per-fold metrics, by model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    cv: BTreeMap<String, &'a CvReport>,
 }
 
 /// The mark in `run.json` that says mlp wrote the folder, so that a later
@@ -723,7 +726,8 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     // its later evaluations.
     let mut groups = BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
-    for e in outputs.evaluations {
+    // A cross-validation is not the model's first evaluation (see `run`).
+    for e in outputs.evaluations.iter().filter(|e| e.cv.is_none()) {
         let key = if seen.insert(e.name.as_str()) {
             e.name.clone()
         } else {
@@ -740,6 +744,11 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
             gates: outputs.gates,
             confusion_matrices,
             groups,
+            cv: outputs
+                .evaluations
+                .iter()
+                .filter_map(|e| Some((e.name.clone(), e.cv.as_ref()?)))
+                .collect(),
         })?,
     )?;
     for model in outputs.models {

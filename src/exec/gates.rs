@@ -4,7 +4,7 @@
 //! The checker has already typed every gate (the metric exists for the
 //! model's kind, the bound is numbers and metrics); here they get values.
 
-use crate::check::{BlockInfo, Program};
+use crate::check::{metric_path_cut, BlockInfo, Program};
 use crate::resolve::Resolved;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleKind, UnaryOp};
 use serde::Serialize;
@@ -145,17 +145,17 @@ fn value(expr: &ast::Expr, model: &str, metrics: &Metrics) -> Result<f64, String
         ExprKind::Member { .. } => {
             let path = expr.as_path().ok_or("not a metric")?;
             let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
-            let (subject, metric) = names.split_at(names.len() - 1);
+            let (subject, metric) = names.split_at(metric_path_cut(&names));
             let subject = subject.join(".");
             let subject = if subject == "model" { model } else { &subject };
+            let metric = metric.join(".");
             metrics
                 .get(subject)
-                .and_then(|m| m.get(metric[0]))
+                .and_then(|m| m.get(&metric))
                 .copied()
                 .ok_or_else(|| {
                     format!(
-                        "`{subject}.{}` was not computed: add it to an `evaluate` of `{subject}`",
-                        metric[0]
+                        "`{subject}.{metric}` was not computed: add it to an `evaluate` of `{subject}`"
                     )
                 })
         }

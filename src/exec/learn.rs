@@ -345,6 +345,7 @@ pub fn evaluate(
         weights: weights(&model, &artifact.features),
         clusters: None,
         groups: None,
+        cv: None,
     };
     let err = |e: metrics::MetricError| e.to_string();
     match prediction {

@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+mod cv;
+
 /// Everything the report shows about one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportData {
@@ -51,6 +53,37 @@ pub struct ModelReport {
     /// With `groups = COLUMN`: the rows and per-group metrics of each group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<GroupTable>,
+    /// With `cv { }`: the folds and each metric's value on each of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvReport>,
+}
+
+/// A cross-validation: how the rows were dealt into folds, and each
+/// metric on every fold, scored by a model trained on the other folds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CvReport {
+    pub folds: usize,
+    pub seed: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratify: Option<String>,
+    /// The table whose rows are dealt into folds, `holdout.train`.
+    pub rows_of: String,
+    /// The transforms fitted again on each fold's training rows.
+    pub refit: Vec<String>,
+    /// The rows each fold's model is scored on.
+    pub fold_rows: Vec<usize>,
+    pub metrics: BTreeMap<String, CvMetric>,
+    /// The fold of each row of `rows_of`, in the table's order.
+    pub fold_of_row: Vec<u32>,
+}
+
+/// One metric of a cross-validation: its value on each fold, their mean
+/// and population standard deviation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CvMetric {
+    pub mean: f64,
+    pub std: f64,
+    pub folds: Vec<f64>,
 }
 
 /// The groups of an evaluation that names a `groups` column.
@@ -592,6 +625,9 @@ fn model_card(page: &mut String, model: &ModelReport) {
     page.push_str("</div></div>\n");
     if let Some(groups) = &model.groups {
         groups_table(page, groups);
+    }
+    if let Some(cv) = &model.cv {
+        cv::section(page, cv);
     }
     page.push_str("</section>\n");
 }

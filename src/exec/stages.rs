@@ -141,13 +141,25 @@ pub fn stages(program: &Program) -> Vec<Stage> {
             }
             BlockInfo::Split(s) => (StageKind::Split, vec![dep(&s.input)]),
             BlockInfo::Model(m) => (StageKind::Model, vec![m.data.as_ref().and_then(dep)]),
-            BlockInfo::Evaluate(e) => (
-                StageKind::Evaluate,
-                vec![
+            BlockInfo::Evaluate(e) => {
+                let mut deps = vec![
                     e.model.as_deref().and_then(|m| by_name.get(m).copied()),
                     e.data.as_ref().and_then(dep),
-                ],
-            ),
+                ];
+                // A cross-validation deals the rows of `rows_of` into folds
+                // and runs the transforms after it again, joins included.
+                if let Some(cv) = &e.cv {
+                    deps.push(dep(&cv.rows_of));
+                    for name in &cv.refit {
+                        if let Some(BlockInfo::Transform(t)) =
+                            program.by_name(name).map(|b| &b.info)
+                        {
+                            deps.extend(t.joins.iter().map(dep));
+                        }
+                    }
+                }
+                (StageKind::Evaluate, deps)
+            }
             BlockInfo::Policy(_) | BlockInfo::Deploy(_) => continue,
         };
         let mut deps: Vec<usize> = deps.into_iter().flatten().collect();
