@@ -59,6 +59,18 @@ const MODEL: &[Spec] = &[
     ("target", Expect::Special, false),
     ("features", Expect::Special, false),
     ("positive", Expect::Str, false),
+    (
+        "search.folds",
+        Expect::Int {
+            min: 2,
+            max: i64::MAX,
+        },
+        false,
+    ),
+    ("search.seed", Expect::ANY_INT, false),
+    ("search.trials", INT_POS, false),
+    ("search.metric", Expect::Special, false),
+    ("search.stratify", Expect::Special, false),
 ];
 // Neither is required: without `metrics`, the default metrics are computed.
 const EVALUATE: &[Spec] = &[
@@ -781,6 +793,9 @@ impl<'r> Checker<'r> {
         }
         let kind = algorithm.map(|a| a.kind);
         let mut hyper = BTreeMap::new();
+        let mut space = BTreeMap::new();
+        // Candidates that were written but refused: reported already.
+        let mut bad_candidates = false;
         if let (Some(alg), Some(h)) = (algorithm, m.body.nested("hyper")) {
             for f in h.body.fields() {
                 let name = f.path.dotted();
@@ -805,8 +820,16 @@ impl<'r> Checker<'r> {
                     self.diags.push(d);
                     continue;
                 };
-                if let Some(v) = self.hyper_value(block, file, f, spec) {
-                    hyper.insert(name, v);
+                match self.hyper_candidates(block, file, f, spec) {
+                    Some(Some(values)) => {
+                        space.insert(name, (values, f.value.span));
+                    }
+                    Some(None) => bad_candidates = true,
+                    None => {
+                        if let Some(v) = self.hyper_value(block, file, &f.value, spec) {
+                            hyper.insert(name, v);
+                        }
+                    }
                 }
             }
         }
@@ -826,6 +849,7 @@ impl<'r> Checker<'r> {
             tags: Tags::new(),
             feature_tags: Tags::new(),
             positive: None,
+            search: None,
         };
         let Some(facts) = facts else {
             self.models.insert(block, self.program.blocks.len());
@@ -1002,8 +1026,17 @@ impl<'r> Checker<'r> {
         }
         info.features = features.into_iter().map(|(n, _)| n).collect();
         self.positive_class(file, &m.body, &fields, &mut info);
-        self.models.insert(block, self.program.blocks.len());
-        self.push_block(block, item, fields, BlockInfo::Model(info));
+        let index = self.program.blocks.len();
+        self.models.insert(block, index);
+        self.push_block(block, item, fields.clone(), BlockInfo::Model(info));
+        // Once the model is in the program: its metric is checked against it.
+        let search = match bad_candidates {
+            true => None,
+            false => self.search(block, file, m, &fields, index, space),
+        };
+        if let BlockInfo::Model(info) = &mut self.program.blocks[index].info {
+            info.search = search;
+        }
     }
 
     fn check_target(
@@ -1081,11 +1114,13 @@ impl<'r> Checker<'r> {
         }
     }
 
-    fn hyper_value(
+    /// A hyper-parameter's value (or one of its candidates), checked
+    /// against the catalogue's type and bound.
+    pub(super) fn hyper_value(
         &mut self,
         block: BlockId,
         file: FileId,
-        f: &ast::Field,
+        value: &ast::Expr,
         spec: &super::catalog::HyperSpec,
     ) -> Option<Value> {
         use super::catalog::HyperType;
@@ -1108,7 +1143,7 @@ impl<'r> Checker<'r> {
             },
             HyperType::Bool => Expect::Bool,
             HyperType::Choice(words) => {
-                let word = match &f.value.kind {
+                let word = match &value.kind {
                     ExprKind::Name(n) => n.name.clone(),
                     ExprKind::Str(s) => s.clone(),
                     _ => String::new(),
@@ -1120,7 +1155,7 @@ impl<'r> Checker<'r> {
                     codes::INVALID_CHOICE,
                     format!("`{word}` is not a value of `{}`", spec.name),
                 )
-                .with_label(file, f.value.span, "not allowed");
+                .with_label(file, value.span, "not allowed");
                 d = match did_you_mean(&word, words.iter().map(String::as_str)) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("use one of: {}", words.join(", "))),
@@ -1129,7 +1164,7 @@ impl<'r> Checker<'r> {
                 return None;
             }
         };
-        let v = self.value(block.module, file, &f.value, expect)?;
+        let v = self.value(block.module, file, value, expect)?;
         Some(match (&spec.ty, v) {
             (HyperType::Float, Value::Int(i)) => Value::Float(i as f64),
             (_, v) => v,
@@ -1354,10 +1389,26 @@ impl<'r> Checker<'r> {
         let info = model
             .and_then(|m| self.program.block(m))
             .and_then(|b| match &b.info {
-                BlockInfo::Model(m) => Some((b.name.clone(), m.model_kind, m.data.clone())),
+                BlockInfo::Model(m) => Some((
+                    b.name.clone(),
+                    m.model_kind,
+                    m.data.clone(),
+                    m.search.is_some(),
+                )),
                 _ => None,
             });
-        let (name, kind, trained) = info?;
+        let (name, kind, trained, searched) = info?;
+        if searched {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    format!("`{name}` chooses its hyper-parameters by a search: its cross-validation would need the search inside each fold"),
+                )
+                .with_label(file, n.name.span, "not for a searched model")
+                .with_help(format!("remove `cv`: the search's scores of every candidate are in metrics.json, under `search.{name}`")),
+            );
+            return None;
+        }
         if kind == Some(ModelKind::Clusterer) {
             self.diags.push(
                 Diagnostic::error(
@@ -1449,7 +1500,7 @@ impl<'r> Checker<'r> {
 
     /// `stratify = COLUMN` of a `cv { }`: a class column (bool or enum,
     /// not nullable) of the table the folds are dealt from.
-    fn cv_stratify(
+    pub(super) fn cv_stratify(
         &mut self,
         block: BlockId,
         file: FileId,

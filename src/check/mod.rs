@@ -14,6 +14,7 @@ pub use ops::one_hot_column;
 mod policy;
 mod positive;
 pub mod program;
+mod search;
 pub mod types;
 mod values;
 

@@ -257,7 +257,7 @@ pub struct SplitInfo {
     pub schema: Schema,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ModelInfo {
     pub algorithm: String,
     pub model_kind: Option<ModelKind>,
@@ -276,6 +276,24 @@ pub struct ModelInfo {
     /// one of `classes` (the checker refuses any other).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive: Option<String>,
+    /// `search { }`: the hyper-parameters written as lists or ranges, and
+    /// how their candidates are compared. `hyper` holds the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchInfo>,
+}
+
+/// A hyper-parameter search: every combination of `space` (or `trials`
+/// of them), cross-validated as `cv` says, ranked by the mean of `metric`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchInfo {
+    pub cv: CvInfo,
+    pub metric: String,
+    /// The catalogue's direction of `metric`.
+    pub higher_is_better: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials: Option<usize>,
+    /// Each searched hyper-parameter's candidates, in the order written.
+    pub space: BTreeMap<String, Vec<Value>>,
 }
 
 #[derive(Debug, Serialize)]

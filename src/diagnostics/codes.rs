@@ -78,6 +78,7 @@ pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
 pub const CROSS_VALIDATION: Code = Code("MLP2030");
+pub const HYPER_SEARCH: Code = Code("MLP2031");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -319,6 +320,11 @@ pub const ALL: &[CodeInfo] = &[
         code: CROSS_VALIDATION,
         title: "a cross-validation that cannot be done",
         page: page!("MLP2030"),
+    },
+    CodeInfo {
+        code: HYPER_SEARCH,
+        title: "a hyper-parameter search that cannot be done",
+        page: page!("MLP2031"),
     },
 ];
 
