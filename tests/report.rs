@@ -55,6 +55,7 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         clusters: None,
         groups: None,
         cv: None,
+        search: None,
     }
 }
 

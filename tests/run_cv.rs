@@ -148,7 +148,7 @@ fn changing_the_folds_reruns_only_the_cross_validation() {
     let (dir, _) = cv_run();
     let main = dir.join("main.mlp");
     let source = std::fs::read_to_string(&main).unwrap();
-    let edited = source.replace("folds = 4, seed = 3", "folds = 3, seed = 3");
+    let edited = source.replace("cv { folds = 4, seed = 3", "cv { folds = 3, seed = 3");
     assert_ne!(source, edited);
     std::fs::write(&main, edited).unwrap();
     let output = run(&dir, &["--quiet"]);
@@ -180,6 +180,21 @@ fn the_report_shows_the_folds_and_their_spread() {
         "caption and label"
     );
     assert!(report.contains("<th class=\"num\">fold 4</th>"));
+    // A model's search is shown in the card of its evaluation.
+    assert!(!report.contains("Hyper-parameter search"));
+    let main = dir.join("main.mlp");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("{source}\nevaluate tuned on scaled {{ metrics = [rmse] }}\n"),
+    )
+    .unwrap();
+    let output = run(&dir, &["--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = std::fs::read_to_string(latest(&dir).join("report.html")).unwrap();
+    assert!(report.contains("Hyper-parameter search: 5 candidates, 5 folds of <code>patients</code>, ranked by <code>rmse</code> (lower is better)"));
+    assert!(report
+        .contains("<td>1 <span class=\"badge pass\">chosen</span></td><td><code>1</code></td>"));
 }
 
 #[test]
@@ -199,4 +214,76 @@ fn fewer_rows_than_folds_fail_the_stage() {
         "{}",
         text(&output)
     );
+}
+
+#[test]
+fn grid_search_picks_what_grid_search_cv_picks_on_the_same_folds() {
+    let (dir, metrics) = cv_run();
+    let reference = json(&root().join("tests/data/cv/reference.json"));
+    for (model, hyper) in [("tuned", "l2"), ("shallow", "max_depth")] {
+        let ours = &metrics["search"][model];
+        let theirs = &reference[model];
+        assert_eq!(
+            ours["fold_of_row"], theirs["fold_of_row"],
+            "{model}'s folds"
+        );
+        let best = ours["best"].as_u64().unwrap() as usize;
+        let chosen = &ours["trials"][best]["hyper"][hyper];
+        assert_eq!(
+            chosen.as_f64(),
+            theirs["best"][hyper].as_f64(),
+            "{model}: mlp chose {chosen}"
+        );
+        // The model is trained again, on every row, with the chosen value.
+        let file = json(&latest(&dir).join("models").join(format!("{model}.json")));
+        assert_eq!(&file["hyper"][hyper], chosen, "{model}'s file");
+        assert_eq!(file["search"]["best"], ours["best"]);
+    }
+    // Ridge is deterministic: every candidate's mean agrees too.
+    let means: Vec<f64> = metrics["search"]["tuned"]["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["mean"].as_f64().unwrap())
+        .collect();
+    let expected = floats(&reference["tuned"]["means"]);
+    assert_eq!(means.len(), expected.len());
+    for (m, e) in means.iter().zip(&expected) {
+        assert!((m - e).abs() <= 1e-6, "mlp {m}, GridSearchCV {e}");
+    }
+}
+
+#[test]
+fn trials_draw_some_candidates_with_the_seed() {
+    let dir = fixture("cv");
+    let main = dir.join("main.mlp");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let edited = source.replace(
+        "search { folds = 4, seed = 3, stratify = target, metric = accuracy }",
+        "search { folds = 4, seed = 3, stratify = target, metric = accuracy, trials = 2 }",
+    );
+    assert_ne!(source, edited);
+    std::fs::write(&main, edited).unwrap();
+    let output = run(&dir, &["--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let metrics = json(&latest(&dir).join("metrics.json"));
+    let trials = metrics["search"]["shallow"]["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 2);
+    let depths: Vec<i64> = trials
+        .iter()
+        .map(|t| t["hyper"]["max_depth"].as_i64().unwrap())
+        .collect();
+    assert!(
+        depths[0] < depths[1] && depths.iter().all(|d| (1..=5).contains(d)),
+        "{depths:?}"
+    );
+    let again = fixture("cv");
+    std::fs::write(
+        again.join("main.mlp"),
+        std::fs::read_to_string(&main).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run(&again, &["--quiet"]).status.code(), Some(0));
+    let metrics_again = json(&latest(&again).join("metrics.json"));
+    assert_eq!(metrics_again["search"], metrics["search"]);
 }

@@ -7,7 +7,7 @@ use super::cache::{hash_bytes, hash_file, KeyParts, MLP_VERSION};
 use super::gates::{GateOutcome, Metrics};
 use super::models::HyperValue;
 use super::ops::FitState;
-use super::report::{self, Confusion, CvReport, GroupTable};
+use super::report::{self, Confusion, CvReport, GroupTable, SearchRecord};
 use super::run::StageRecord;
 use super::stages::StageKind;
 use crate::check::types::{Schema, Value};
@@ -81,6 +81,10 @@ pub struct ModelArtifact {
     /// files of models without it stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive: Option<String>,
+    /// The hyper-parameter search that chose `hyper`, when the model had
+    /// one; absent otherwise, so the files of other models stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchRecord>,
 }
 
 /// The source a model's transforms start from.
@@ -626,6 +630,9 @@ struct MetricsFile<'a> {
     /// Each cross-validated model's folds and per-fold metrics, by model.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     cv: BTreeMap<String, &'a CvReport>,
+    /// Each searched model's candidates and their scores, by model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    search: BTreeMap<String, &'a SearchRecord>,
 }
 
 /// The mark in `run.json` that says mlp wrote the folder, so that a later
@@ -749,6 +756,11 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
                 .iter()
                 .filter_map(|e| Some((e.name.clone(), e.cv.as_ref()?)))
                 .collect(),
+            search: outputs
+                .models
+                .iter()
+                .filter_map(|m| Some((m.name.clone(), m.search.as_ref()?)))
+                .collect(),
         })?,
     )?;
     for model in outputs.models {
@@ -805,7 +817,14 @@ pub fn point_latest(root: &Path, run_id: &str) -> Result<(), String> {
 }
 
 fn report_data(outputs: &RunOutputs) -> report::ReportData {
-    let models = outputs.evaluations.to_vec();
+    let mut models = outputs.evaluations.to_vec();
+    for model in &mut models {
+        model.search = outputs
+            .models
+            .iter()
+            .find(|m| m.name == model.name)
+            .and_then(|m| m.search.clone());
+    }
     let gates = outputs
         .gates
         .iter()

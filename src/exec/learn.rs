@@ -153,7 +153,7 @@ fn classes_of(info: &ModelInfo) -> Vec<String> {
 /// The checked `hyper { }` record in the trainer's terms. The checker has
 /// already resolved params and validated every value against the
 /// catalogue; anything else here is refused rather than guessed at.
-fn hyper(info: &ModelInfo) -> Result<Hyper, String> {
+pub(super) fn hyper(info: &ModelInfo) -> Result<Hyper, String> {
     let mut hyper = Hyper::new();
     for (name, value) in &info.hyper {
         let value = match value {
@@ -308,6 +308,7 @@ pub fn train(
         model,
         feature_importances,
         positive: info.positive.clone(),
+        search: None,
     })
 }
 
@@ -346,6 +347,7 @@ pub fn evaluate(
         clusters: None,
         groups: None,
         cv: None,
+        search: None,
     };
     let err = |e: metrics::MetricError| e.to_string();
     match prediction {

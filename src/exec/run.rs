@@ -24,6 +24,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 mod cv;
+mod search;
 
 /// What a run needs from the front end: the checked program and its modules.
 pub struct Project<'a> {
@@ -821,8 +822,16 @@ impl<'a> Runner<'a> {
                 let files = self.lineage_files(data)?;
                 let split_seed = self.program().split_seed_upstream(data);
                 let replay = self.replay(data, transforms, files);
-                let artifact = learn::train(block, info, &frame, replay, split_seed)
+                let (chosen, search) = match &info.search {
+                    Some(search) => {
+                        let (chosen, record) = self.search(stage, block, info, search)?;
+                        (std::borrow::Cow::Owned(chosen), Some(record))
+                    }
+                    None => (std::borrow::Cow::Borrowed(info), None),
+                };
+                let mut artifact = learn::train(block, &chosen, &frame, replay, split_seed)
                     .map_err(|e| fail(stage, e))?;
+                artifact.search = search;
                 Output::Model(Box::new(artifact))
             }
             BlockInfo::Evaluate(info) if info.cv.is_some() => {

@@ -4,7 +4,7 @@
 
 use super::{
     close_figure, coord, count, esc, font, line, metric_value, open_figure, shorten, text,
-    CvReport, BLUE, GRID, INK, MUTED,
+    CvReport, SearchRecord, BLUE, GRID, INK, MUTED,
 };
 use std::fmt::Write as _;
 
@@ -12,15 +12,16 @@ pub(super) fn section(page: &mut String, cv: &CvReport) {
     let _ = write!(
         page,
         "<h4 class=\"groups\">Cross-validation: {} folds of <code>{}</code></h4>\n<div class=\"meta\">seed {}",
-        cv.folds,
-        esc(&cv.rows_of),
-        cv.seed
+        cv.dealt.folds,
+        esc(&cv.dealt.rows_of),
+        cv.dealt.seed
     );
-    if let Some(column) = &cv.stratify {
+    if let Some(column) = &cv.dealt.stratify {
         let _ = write!(page, " · stratified by <code>{}</code>", esc(column));
     }
-    if !cv.refit.is_empty() {
+    if !cv.dealt.refit.is_empty() {
         let names: Vec<String> = cv
+            .dealt
             .refit
             .iter()
             .map(|n| format!("<code>{}</code>", esc(n)))
@@ -151,4 +152,67 @@ fn spread_plot(page: &mut String, cv: &CvReport) {
         page,
         Some("Dots: the folds; tick: the mean; band: one standard deviation either side."),
     );
+}
+
+/// The candidates of a hyper-parameter search, best first: their values,
+/// the mean and standard deviation of the ranking metric over the folds.
+pub(super) fn search_section(page: &mut String, search: &SearchRecord) {
+    let _ = writeln!(
+        page,
+        "<h4 class=\"groups\">Hyper-parameter search: {} candidates, {} folds of <code>{}</code>, ranked by <code>{}</code> ({} is better)</h4>",
+        search.trials.len(),
+        search.dealt.folds,
+        esc(&search.dealt.rows_of),
+        esc(&search.metric),
+        if search.higher_is_better { "higher" } else { "lower" }
+    );
+    let names: Vec<&String> = search
+        .trials
+        .first()
+        .map(|t| t.hyper.keys().collect())
+        .unwrap_or_default();
+    page.push_str("<div class=\"tablewrap\"><table class=\"search\"><thead><tr><th>Rank</th>");
+    for name in &names {
+        let _ = write!(page, "<th>{}</th>", esc(name));
+    }
+    page.push_str("<th class=\"num\">mean</th><th class=\"num\">std</th></tr></thead><tbody>\n");
+    let mut order: Vec<usize> = (0..search.trials.len()).collect();
+    // The chosen one first, then by mean, ties in trial order.
+    let key = |i: &usize| {
+        let mean = search.trials[*i].mean;
+        if search.higher_is_better {
+            -mean
+        } else {
+            mean
+        }
+    };
+    order.sort_by(|a, b| {
+        (*a != search.best)
+            .cmp(&(*b != search.best))
+            .then(key(a).total_cmp(&key(b)))
+            .then(a.cmp(b))
+    });
+    for (rank, i) in order.into_iter().enumerate() {
+        let trial = &search.trials[i];
+        let chosen = if i == search.best {
+            " <span class=\"badge pass\">chosen</span>"
+        } else {
+            ""
+        };
+        let _ = write!(page, "<tr><td>{}{chosen}</td>", rank + 1);
+        for name in &names {
+            let value = trial
+                .hyper
+                .get(*name)
+                .map_or_else(|| "—".to_string(), |v| v.to_string());
+            let _ = write!(page, "<td><code>{}</code></td>", esc(&value));
+        }
+        let _ = writeln!(
+            page,
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            metric_value(trial.mean),
+            metric_value(trial.std)
+        );
+    }
+    page.push_str("</tbody></table></div>\n");
 }

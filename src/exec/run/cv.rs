@@ -7,7 +7,7 @@
 use super::{fail, Output, RunError, Runner};
 use crate::check::{Block, BlockInfo, CvInfo, EvaluateInfo, ModelInfo, TableRef};
 use crate::exec::artifacts::{self, Evaluation, InputSchema};
-use crate::exec::report::{CvMetric, CvReport};
+use crate::exec::report::{CvMetric, CvReport, Dealt};
 use crate::exec::stages::Stage;
 use crate::exec::{learn, metrics, split};
 use polars::prelude::*;
@@ -22,6 +22,18 @@ fn shown(table: &TableRef) -> String {
     match &table.part {
         Some(part) => format!("{}.{part}", table.block),
         None => table.block.clone(),
+    }
+}
+
+/// What a report says of the folds of `cv`.
+pub(super) fn dealt(cv: &CvInfo, fold_of_row: Vec<u32>) -> Dealt {
+    Dealt {
+        folds: cv.folds,
+        seed: cv.seed,
+        stratify: cv.stratify.clone(),
+        rows_of: shown(&cv.rows_of),
+        refit: cv.refit.clone(),
+        fold_of_row,
     }
 }
 
@@ -170,15 +182,11 @@ impl Runner<'_> {
             weights: None,
             clusters: None,
             groups: None,
+            search: None,
             cv: Some(CvReport {
-                folds: cv.folds,
-                seed: cv.seed,
-                stratify: cv.stratify.clone(),
-                rows_of: shown(&cv.rows_of),
-                refit: cv.refit.clone(),
+                dealt: dealt(cv, fold_of_row),
                 fold_rows,
                 metrics: summary,
-                fold_of_row,
             }),
         })
     }
