@@ -77,8 +77,8 @@ pub const METRIC_NOT_COMPUTED: Code = Code("MLP2023");
 pub const BAD_WAIVER: Code = Code("MLP2024");
 pub const FAIRNESS_GROUPS: Code = Code("MLP2025");
 pub const POSITIVE_CLASS: Code = Code("MLP2026");
-pub const CROSS_VALIDATION: Code = Code("MLP2030");
-pub const HYPER_SEARCH: Code = Code("MLP2031");
+pub const CROSS_VALIDATION: Code = Code("MLP2033");
+pub const HYPER_SEARCH: Code = Code("MLP2034");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -319,12 +319,12 @@ pub const ALL: &[CodeInfo] = &[
     CodeInfo {
         code: CROSS_VALIDATION,
         title: "a cross-validation that cannot be done",
-        page: page!("MLP2030"),
+        page: page!("MLP2033"),
     },
     CodeInfo {
         code: HYPER_SEARCH,
         title: "a hyper-parameter search that cannot be done",
-        page: page!("MLP2031"),
+        page: page!("MLP2034"),
     },
 ];
 
