@@ -60,6 +60,8 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         per_class: None,
         residual_summary: None,
         undefined: BTreeMap::new(),
+        cv: None,
+        search: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! on small fixture pipelines, in temporary copies so runs do not share a cache.
 
 mod common;
-use common::{command as mlp, project, run, run_fixture as fixture, text};
+use common::{command as mlp, project, run, run_fixture as fixture, stages, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -26,21 +26,6 @@ fn metric(run_dir: &Path, model: &str, metric: &str) -> f64 {
     json(&run_dir.join("metrics.json"))["models"][model][metric]
         .as_f64()
         .unwrap_or_else(|| panic!("no {model}.{metric}"))
-}
-
-/// (stage, cached) from run.json.
-fn stages(run_dir: &Path) -> Vec<(String, bool)> {
-    json(&run_dir.join("run.json"))["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["stage"].as_str().unwrap().to_string(),
-                s["cached"].as_bool().unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn assert_outputs(run_dir: &Path, models: &[&str]) {

@@ -66,12 +66,37 @@ const MODEL: &[Spec] = &[
     ("target", Expect::Special, false),
     ("features", Expect::Special, false),
     ("positive", Expect::Str, false),
+    (
+        "search.folds",
+        Expect::Int {
+            min: 2,
+            max: i64::MAX,
+        },
+        false,
+    ),
+    ("search.seed", Expect::ANY_INT, false),
+    ("search.trials", INT_POS, false),
+    ("search.metric", Expect::Special, false),
+    ("search.stratify", Expect::Special, false),
 ];
 // Neither is required: without `metrics`, the default metrics are computed.
 const EVALUATE: &[Spec] = &[
     ("metrics", Expect::Special, false),
     ("groups", Expect::Special, false),
+    (
+        "cv.folds",
+        Expect::Int {
+            min: 2,
+            max: i64::MAX,
+        },
+        false,
+    ),
+    ("cv.seed", Expect::ANY_INT, false),
+    ("cv.stratify", Expect::Special, false),
 ];
+
+/// Folds of a `cv { }` that does not say how many: scikit-learn's default.
+const CV_FOLDS: usize = 5;
 const POLICY: &[Spec] = &[(
     "severity",
     Expect::Choice(&["error", "warning", "info"]),
@@ -1051,6 +1076,9 @@ impl<'r> Checker<'r> {
         }
         let kind = algorithm.map(|a| a.kind);
         let mut hyper = BTreeMap::new();
+        let mut space = BTreeMap::new();
+        // Candidates that were written but refused: reported already.
+        let mut bad_candidates = false;
         if let (Some(alg), Some(h)) = (algorithm, m.body.nested("hyper")) {
             for f in h.body.fields() {
                 let name = f.path.dotted();
@@ -1075,8 +1103,16 @@ impl<'r> Checker<'r> {
                     self.diags.push(d);
                     continue;
                 };
-                if let Some(v) = self.hyper_value(block, file, f, spec) {
-                    hyper.insert(name, v);
+                match self.hyper_candidates(block, file, f, spec) {
+                    Some(Some(values)) => {
+                        space.insert(name, (values, f.value.span));
+                    }
+                    Some(None) => bad_candidates = true,
+                    None => {
+                        if let Some(v) = self.hyper_value(block, file, &f.value, spec) {
+                            hyper.insert(name, v);
+                        }
+                    }
                 }
             }
         }
@@ -1096,6 +1132,7 @@ impl<'r> Checker<'r> {
             tags: Tags::new(),
             feature_tags: Tags::new(),
             positive: None,
+            search: None,
         };
         let Some(facts) = facts else {
             self.models.insert(block, self.program.blocks.len());
@@ -1272,8 +1309,17 @@ impl<'r> Checker<'r> {
         }
         info.features = features.into_iter().map(|(n, _)| n).collect();
         self.positive_class(file, &m.body, &fields, &mut info);
-        self.models.insert(block, self.program.blocks.len());
-        self.push_block(block, item, fields, BlockInfo::Model(info));
+        let index = self.program.blocks.len();
+        self.models.insert(block, index);
+        self.push_block(block, item, fields.clone(), BlockInfo::Model(info));
+        // Once the model is in the program: its metric is checked against it.
+        let search = match bad_candidates {
+            true => None,
+            false => self.search(block, file, m, &fields, index, space),
+        };
+        if let BlockInfo::Model(info) = &mut self.program.blocks[index].info {
+            info.search = search;
+        }
     }
 
     fn check_target(
@@ -1351,11 +1397,13 @@ impl<'r> Checker<'r> {
         }
     }
 
-    fn hyper_value(
+    /// A hyper-parameter's value (or one of its candidates), checked
+    /// against the catalogue's type and bound.
+    pub(super) fn hyper_value(
         &mut self,
         block: BlockId,
         file: FileId,
-        f: &ast::Field,
+        value: &ast::Expr,
         spec: &super::catalog::HyperSpec,
     ) -> Option<Value> {
         use super::catalog::HyperType;
@@ -1378,7 +1426,7 @@ impl<'r> Checker<'r> {
             },
             HyperType::Bool => Expect::Bool,
             HyperType::Choice(words) => {
-                let word = match &f.value.kind {
+                let word = match &value.kind {
                     ExprKind::Name(n) => n.name.clone(),
                     ExprKind::Str(s) => s.clone(),
                     _ => String::new(),
@@ -1390,7 +1438,7 @@ impl<'r> Checker<'r> {
                     codes::INVALID_CHOICE,
                     format!("`{word}` is not a value of `{}`", spec.name),
                 )
-                .with_label(file, f.value.span, "not allowed");
+                .with_label(file, value.span, "not allowed");
                 d = match did_you_mean(&word, words.iter().map(String::as_str)) {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("use one of: {}", words.join(", "))),
@@ -1399,7 +1447,7 @@ impl<'r> Checker<'r> {
                 return None;
             }
         };
-        let v = self.value(block.module, file, &f.value, expect)?;
+        let v = self.value(block.module, file, value, expect)?;
         Some(match (&spec.ty, v) {
             (HyperType::Float, Value::Int(i)) => Value::Float(i as f64),
             (_, v) => v,
@@ -1461,6 +1509,7 @@ impl<'r> Checker<'r> {
         // A `groups` that is written but wrong does not also make every
         // fairness metric an error.
         let has_groups = groups_field.is_some();
+        let cv_block = e.body.as_ref().and_then(|b| b.nested("cv"));
         let mut metrics = Vec::new();
         match e
             .body
@@ -1538,7 +1587,9 @@ impl<'r> Checker<'r> {
                     .and_then(|f| f.split_input)
                     == data.id
                 && data.id.is_some();
-            if same || superset {
+            // Cross-validation is on the training rows by definition: each
+            // fold is scored by a model that never saw it.
+            if (same || superset) && cv_block.is_none() {
                 let why = if same {
                     "the same rows it was trained on"
                 } else {
@@ -1551,6 +1602,12 @@ impl<'r> Checker<'r> {
                 );
             }
         }
+        let cv = match (cv_block, e.body.as_ref()) {
+            (Some(n), Some(body)) => {
+                self.cross_validation(block, file, n, body, &fields, model_block, data.as_ref())
+            }
+            _ => None,
+        };
         self.push_block(
             block,
             item,
@@ -1560,8 +1617,239 @@ impl<'r> Checker<'r> {
                 data,
                 metrics,
                 groups,
+                cv,
             }),
         );
+    }
+
+    /// The `cv { }` of an `evaluate`: what it deals into folds and refits,
+    /// when the evaluation can be cross-validated at all. The evaluated
+    /// table must be the model's training table, the model a classifier or
+    /// a regressor, every metric one number, and there are no `groups`.
+    #[allow(clippy::too_many_arguments)]
+    fn cross_validation(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        n: &ast::NestedBlock,
+        body: &ast::Body,
+        fields: &BTreeMap<String, Value>,
+        model: Option<BlockId>,
+        data: Option<&TableRef>,
+    ) -> Option<CvInfo> {
+        let mut ok = true;
+        if let Some(g) = body.field("groups") {
+            ok = false;
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    "`groups` cannot be cross-validated",
+                )
+                .with_label(file, g.path.span, "not with `cv`")
+                .with_help(
+                    "compute the fairness metrics in an `evaluate` on held-out rows, without `cv`",
+                ),
+            );
+        }
+        if let Some(ExprKind::List(items)) = body.field("metrics").map(|f| &f.value.kind) {
+            for i in items {
+                let ExprKind::Name(id) = &i.kind else {
+                    continue;
+                };
+                if self.catalog.metric(&id.name).is_some_and(|m| !m.scalar) {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::CROSS_VALIDATION,
+                            format!("`{}` is not one number per fold: it cannot be cross-validated", id.name),
+                        )
+                        .with_label(file, id.span, "not a scalar metric")
+                        .with_help("list scalar metrics in a `cv` evaluation; compute this one in an `evaluate` on the test part"),
+                    );
+                }
+            }
+        }
+        let info = model
+            .and_then(|m| self.program.block(m))
+            .and_then(|b| match &b.info {
+                BlockInfo::Model(m) => Some((
+                    b.name.clone(),
+                    m.model_kind,
+                    m.data.clone(),
+                    m.search.is_some(),
+                )),
+                _ => None,
+            });
+        let (name, kind, trained, searched) = info?;
+        if searched {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    format!("`{name}` chooses its hyper-parameters by a search: its cross-validation would need the search inside each fold"),
+                )
+                .with_label(file, n.name.span, "not for a searched model")
+                .with_help(format!("remove `cv`: the search's scores of every candidate are in metrics.json, under `search.{name}`")),
+            );
+            return None;
+        }
+        if kind == Some(ModelKind::Clusterer) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    format!("`{name}` is a clusterer: cross-validation scores predictions against a target"),
+                )
+                .with_label(file, n.name.span, "not for a clusterer")
+                .with_help(format!("remove `cv`, and evaluate `{name}` on held-out rows")),
+            );
+            return None;
+        }
+        let (trained, data) = (trained?, data?);
+        if trained != *data {
+            let shown = |t: &TableRef| match &t.part {
+                Some(part) => format!("{}.{part}", t.block),
+                None => t.block.clone(),
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    format!(
+                        "cross-validation trains `{name}` again on folds of its training table `{}`, not of `{}`",
+                        shown(&trained),
+                        shown(data)
+                    ),
+                )
+                .with_label(file, n.name.span, format!("`{name}` is trained on `{}`", shown(&trained)))
+                .with_help(format!(
+                    "write `evaluate {name} on {} {{ cv {{ ... }} }}`, or remove `cv` to score the trained model on `{}`",
+                    shown(&trained),
+                    shown(data)
+                )),
+            );
+            return None;
+        }
+        let (rows_of, refit) = self.program.cv_rows(&trained)?;
+        // An `apply(X)` in a refitted chain would keep X's state, learnt on
+        // every training row, held-out folds included: the folds would leak.
+        let leaky = refit.iter().find_map(|name| {
+            let Some(BlockInfo::Transform(t)) = self.program.by_name(name).map(|b| &b.info) else {
+                return None;
+            };
+            Some((name, t.steps.iter().find_map(|s| s.applies.as_ref())?))
+        });
+        if let Some((name, applied)) = leaky {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::CROSS_VALIDATION,
+                    format!(
+                        "cross-validation refits `{name}` on each fold, but its `apply({applied})` keeps the state `{applied}` learnt on all of `{}`",
+                        match &rows_of.part {
+                            Some(part) => format!("{}.{part}", rows_of.block),
+                            None => rows_of.block.clone(),
+                        }
+                    ),
+                )
+                .with_label(file, n.name.span, "the folds would see what was learnt on their held-out rows")
+                .with_help(
+                    "cross-validate a model whose transforms after the split fit their own steps, or remove `cv` from this evaluation",
+                ),
+            );
+            return None;
+        }
+        let stratify = match n.body.field("stratify") {
+            None => None,
+            Some(f) => {
+                let column = self.cv_stratify(block, file, f, &rows_of);
+                ok &= column.is_some();
+                column
+            }
+        };
+        if !ok {
+            return None;
+        }
+        let folds = match fields.get("cv.folds") {
+            Some(Value::Int(k)) => usize::try_from(*k).ok()?,
+            None if n.body.field("folds").is_some() => return None,
+            _ => CV_FOLDS,
+        };
+        let seed = match fields.get("cv.seed") {
+            Some(Value::Int(seed)) => *seed,
+            None if n.body.field("seed").is_some() => return None,
+            _ => 0,
+        };
+        Some(CvInfo {
+            folds,
+            seed,
+            stratify,
+            rows_of,
+            refit,
+        })
+    }
+
+    /// The column a field `f` names (`FIELD = COLUMN`), or `MLP2003` with
+    /// `FIELD = example` as the help.
+    fn column_name<'e>(
+        &mut self,
+        file: FileId,
+        f: &'e ast::Field,
+        example: &str,
+    ) -> Option<&'e ast::Ident> {
+        if let ExprKind::Name(id) = &f.value.kind {
+            return Some(id);
+        }
+        let field = f.path.dotted();
+        self.diags.push(
+            Diagnostic::error(
+                codes::TYPE_MISMATCH,
+                format!("`{field}` takes a column name"),
+            )
+            .with_label(file, f.value.span, "not a column name")
+            .with_help(format!("write `{field} = {example}`")),
+        );
+        None
+    }
+
+    /// `stratify = COLUMN` of a `cv { }`: a class column (bool or enum,
+    /// not nullable) of the table the folds are dealt from.
+    pub(super) fn cv_stratify(
+        &mut self,
+        block: BlockId,
+        file: FileId,
+        f: &ast::Field,
+        rows_of: &TableRef,
+    ) -> Option<String> {
+        let id = self.column_name(file, f, "species")?;
+        let schema = self.table_schema(rows_of.id).clone();
+        let Some(col) = schema.get(&id.name) else {
+            let removed = self
+                .table_facts(rows_of)
+                .map(|t| t.removed.clone())
+                .unwrap_or_default();
+            let scope = Scope {
+                module: block.module,
+                file,
+                schema: &schema,
+                removed: &removed,
+                expectations: false,
+            };
+            self.unknown_column(&scope, id, "in the rows the folds are dealt from");
+            return None;
+        };
+        if matches!(col.ty, ColumnType::Bool | ColumnType::Enum(_)) && !col.nullable {
+            return Some(id.name.clone());
+        }
+        self.diags.push(
+            Diagnostic::error(
+                codes::CROSS_VALIDATION,
+                format!(
+                    "cannot stratify the folds on `{}`, a {} column",
+                    id.name,
+                    col.type_text()
+                ),
+            )
+            .with_label(file, id.span, "not a class column")
+            .with_help("stratify on a bool or enum column without nulls, usually the target"),
+        );
+        None
     }
 
     /// The `groups = COLUMN` of an `evaluate`: a column of the evaluated
@@ -1574,14 +1862,7 @@ impl<'r> Checker<'r> {
         data: Option<&TableRef>,
         kind: Option<ModelKind>,
     ) -> Option<String> {
-        let ExprKind::Name(id) = &f.value.kind else {
-            self.diags.push(
-                Diagnostic::error(codes::TYPE_MISMATCH, "`groups` takes a column name")
-                    .with_label(file, f.value.span, "not a column name")
-                    .with_help("write `groups = Sex`"),
-            );
-            return None;
-        };
+        let id = self.column_name(file, f, "Sex")?;
         if let Some(kind) = kind.filter(|k| *k != ModelKind::Classifier) {
             self.diags.push(
                 Diagnostic::error(

@@ -14,6 +14,7 @@ pub use ops::one_hot_column;
 mod policy;
 mod positive;
 pub mod program;
+mod search;
 pub mod types;
 mod values;
 
@@ -131,19 +132,38 @@ impl<'r> Checker<'r> {
     /// A gate on a metric no `evaluate` block computes would fail every run
     /// with "not computed": refused before anything runs.
     fn gated_metrics_are_computed(&mut self) {
-        let mut computed: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut computed: HashMap<&str, Vec<String>> = HashMap::new();
         for block in &self.program.blocks {
             if let BlockInfo::Evaluate(e) = &block.info {
                 if let Some(model) = &e.model {
                     let metrics = computed.entry(model.as_str()).or_default();
-                    metrics.extend(e.metrics.iter().map(String::as_str));
+                    match &e.cv {
+                        // What a gate reads of them: `cv.accuracy.mean`.
+                        Some(_) => metrics.extend(e.metrics.iter().flat_map(|m| {
+                            CV_STATISTICS
+                                .iter()
+                                .map(move |stat| format!("cv.{m}.{stat}"))
+                        })),
+                        None => metrics.extend(e.metrics.iter().cloned()),
+                    }
                 }
             }
         }
         let mut missing = Vec::new();
         for (file, span, model, metric) in &self.gated_metrics {
             let metrics = computed.get(model.as_str());
-            if metrics.is_some_and(|m| m.contains(&metric.as_str())) {
+            if metrics.is_some_and(|m| m.contains(metric)) {
+                continue;
+            }
+            let trained = self.program.by_name(model).and_then(|b| match &b.info {
+                BlockInfo::Model(m) => m.data.as_ref().map(|d| match &d.part {
+                    Some(part) => format!("{}.{part}", d.block),
+                    None => d.block.clone(),
+                }),
+                _ => None,
+            });
+            if let Some(d) = cv_not_computed((*file, *span), model, trained, metric, metrics) {
+                missing.push(d);
                 continue;
             }
             let d =
@@ -736,4 +756,42 @@ fn example(ty: &ValueType) -> &'static str {
         ValueType::Percent => "70%",
         ValueType::List(_) => "[1,2]",
     }
+}
+
+/// MLP2023 for a gate on a cross-validated metric (`cv.accuracy.mean`)
+/// that no `cv` evaluation of `model` (trained on `trained`) computes;
+/// `None` for another metric.
+fn cv_not_computed(
+    (file, span): (FileId, Span),
+    model: &str,
+    trained: Option<String>,
+    metric: &str,
+    computed: Option<&Vec<String>>,
+) -> Option<Diagnostic> {
+    let inner = metric.strip_prefix("cv.")?;
+    let base = inner.rsplit_once('.').map_or(inner, |(m, _)| m);
+    let validated: Vec<&str> = computed
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.strip_prefix("cv.")?.strip_suffix(".mean"))
+        .collect();
+    let help = if validated.is_empty() {
+        format!(
+            "cross-validate it: `evaluate {model} on {} {{ cv {{ folds = 5 }} metrics = [{base}] }}`",
+            trained.as_deref().unwrap_or("TRAINING_TABLE")
+        )
+    } else {
+        format!(
+            "its cross-validation computes: {}; add `{base}` to its `metrics`",
+            validated.join(", ")
+        )
+    };
+    Some(
+        Diagnostic::error(
+            codes::METRIC_NOT_COMPUTED,
+            format!("no cross-validation of `{model}` computes `{base}`, so `{model}.{metric}` has no value"),
+        )
+        .with_label(file, span, "never computed")
+        .with_help(help),
+    )
 }

@@ -175,15 +175,20 @@ impl<'r> Checker<'r> {
         let subject = self.subject(block, file, &path, lhs.span)?;
         match subject {
             Subject::AnyModel | Subject::Model(..) => {
-                let (model, model_block, consumed) = match &subject {
-                    Subject::Model(id, name) => (name.clone(), Some(*id), path.len() - 1),
-                    _ => ("model".to_string(), None, 1),
+                let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+                let cut = metric_path_cut(&names);
+                let (model, model_block) = match &subject {
+                    Subject::Model(id, name) => (name.clone(), Some(*id)),
+                    _ => ("model".to_string(), None),
                 };
-                let metric_id = path[consumed];
-                if path.len() > consumed + 1 {
+                let gated = match subject {
+                    Subject::AnyModel if cut != 1 => None,
+                    _ => gate_metric(&path[cut..]),
+                };
+                let Some((metric_id, metric)) = gated else {
                     self.diags.push(bad(lhs.span));
                     return None;
-                }
+                };
                 if !self.metric_fits(file, metric_id, model_block, &model) {
                     return None;
                 }
@@ -213,16 +218,12 @@ impl<'r> Checker<'r> {
                     _ => None,
                 };
                 if model_block.is_some() {
-                    self.gated_metrics.push((
-                        file,
-                        metric_id.span,
-                        model.clone(),
-                        metric_id.name.clone(),
-                    ));
+                    self.gated_metrics
+                        .push((file, metric_id.span, model.clone(), metric.clone()));
                 }
                 Some(Gate {
                     model,
-                    metric: metric_id.name.clone(),
+                    metric,
                     op: op.as_str().into(),
                     value,
                     bound: self.text(block, rhs.span),
@@ -295,23 +296,20 @@ impl<'r> Checker<'r> {
                 let Some(path) = e.as_path() else {
                     return false;
                 };
-                match self.subject(block, file, &path, e.span) {
-                    Some(Subject::Model(id, name)) if path.len() == 2 => {
-                        let fits = self.metric_fits(file, path[1], Some(id), &name);
+                let gated = gate_metric(&path[1..]);
+                match (self.subject(block, file, &path, e.span), gated) {
+                    (Some(Subject::Model(id, name)), Some((metric_id, metric))) => {
+                        let fits = self.metric_fits(file, metric_id, Some(id), &name);
                         if fits {
-                            self.gated_metrics.push((
-                                file,
-                                path[1].span,
-                                name,
-                                path[1].name.clone(),
-                            ));
+                            self.gated_metrics
+                                .push((file, metric_id.span, name, metric));
                         }
                         fits
                     }
-                    Some(Subject::AnyModel) if path.len() == 2 => {
-                        self.metric_fits(file, path[1], None, "model")
+                    (Some(Subject::AnyModel), Some((metric_id, _))) => {
+                        self.metric_fits(file, metric_id, None, "model")
                     }
-                    Some(_) => {
+                    (Some(_), _) => {
                         self.diags.push(
                             Diagnostic::error(
                                 codes::EXPRESSION_TYPE,
@@ -322,7 +320,7 @@ impl<'r> Checker<'r> {
                         );
                         false
                     }
-                    None => false,
+                    (None, _) => false,
                 }
             }
             _ => {
@@ -681,6 +679,19 @@ impl<'r> Checker<'r> {
 }
 
 /// Values a deployment has when the field is not written.
+/// The metric the names after a gate's subject name, with the name of the
+/// catalogue metric it is of: `accuracy`, or `cv.accuracy.mean` (the mean
+/// over the folds of a cross-validation).
+fn gate_metric<'a>(rest: &[&'a ast::Ident]) -> Option<(&'a ast::Ident, String)> {
+    match rest {
+        [metric] => Some((metric, metric.name.clone())),
+        [cv, metric, stat] if cv.name == "cv" && CV_STATISTICS.contains(&stat.name.as_str()) => {
+            Some((metric, format!("cv.{}.{}", metric.name, stat.name)))
+        }
+        _ => None,
+    }
+}
+
 fn default_of(field: &str) -> Option<f64> {
     match field {
         "replicas" => Some(1.0),

@@ -86,6 +86,37 @@ impl Program {
         chain
     }
 
+    /// What a cross-validation of a model trained on `table` deals into
+    /// folds, and refits per fold: the split part or source that `table`
+    /// is transformed from, and the transforms between them, oldest first.
+    /// A transform of a whole split reads the part `table` names.
+    pub fn cv_rows(&self, table: &TableRef) -> Option<(TableRef, Vec<String>)> {
+        let mut refit = Vec::new();
+        let mut current = table.clone();
+        loop {
+            // A chain cannot be longer than the program.
+            if refit.len() > self.blocks.len() {
+                return None;
+            }
+            let block = self.block(current.id?)?;
+            match &block.info {
+                BlockInfo::Transform(t) => {
+                    refit.push(block.name.clone());
+                    let part = t.input.part.clone().or(current.part.take());
+                    current = TableRef {
+                        part,
+                        ..t.input.clone()
+                    };
+                }
+                BlockInfo::Split(_) if current.part.is_some() => break,
+                BlockInfo::Source(_) => break,
+                _ => return None,
+            }
+        }
+        refit.reverse();
+        Some((current, refit))
+    }
+
     /// The schema of a table block, or of a split part.
     pub fn table_schema(&self, name: &str) -> Option<&Schema> {
         match &self.by_name(name)?.info {
@@ -251,14 +282,14 @@ impl SplitInfo {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct SplitBy {
     pub column: String,
     /// The parts its values may name, sorted.
     pub parts: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ModelInfo {
     pub algorithm: String,
     pub model_kind: Option<ModelKind>,
@@ -277,6 +308,24 @@ pub struct ModelInfo {
     /// one of `classes` (the checker refuses any other).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positive: Option<String>,
+    /// `search { }`: the hyper-parameters written as lists or ranges, and
+    /// how their candidates are compared. `hyper` holds the others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchInfo>,
+}
+
+/// A hyper-parameter search: every combination of `space` (or `trials`
+/// of them), cross-validated as `cv` says, ranked by the mean of `metric`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchInfo {
+    pub cv: CvInfo,
+    pub metric: String,
+    /// The catalogue's direction of `metric`.
+    pub higher_is_better: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trials: Option<usize>,
+    /// Each searched hyper-parameter's candidates, in the order written.
+    pub space: BTreeMap<String, Vec<Value>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -288,6 +337,45 @@ pub struct EvaluateInfo {
     /// the fairness metrics compare.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<String>,
+    /// `cv { ... }`: the metrics are cross-validated on the model's
+    /// training table instead of computed on `data` by the trained model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvInfo>,
+}
+
+/// A cross-validation: the rows of `rows_of` cut into `folds` folds; per
+/// fold, the transforms `refit` are fitted again on the other folds and the
+/// model trained on them, then scored on the fold.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CvInfo {
+    pub folds: usize,
+    pub seed: i64,
+    /// A class column of `rows_of`: each fold keeps its classes' proportions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stratify: Option<String>,
+    /// The table whose rows are dealt into folds: the split part, or the
+    /// source, that the model's training table is transformed from.
+    pub rows_of: TableRef,
+    /// The transforms between `rows_of` and the model's training table,
+    /// oldest first: the steps a fold refits, as a scikit-learn `Pipeline`
+    /// would be refitted by `cross_val_score`.
+    pub refit: Vec<String>,
+}
+
+/// The statistics a gate may read of a cross-validated metric:
+/// `scorer.cv.accuracy.mean`.
+pub const CV_STATISTICS: [&str; 2] = ["mean", "std"];
+
+/// Where a gate's dotted path `SUBJECT.METRIC` divides: the number of
+/// leading names that make the subject. A cross-validated metric is
+/// `SUBJECT.cv.METRIC.STAT`, its metric the three names `cv.METRIC.STAT`.
+pub fn metric_path_cut(names: &[&str]) -> usize {
+    match names {
+        [subject @ .., "cv", _, stat] if !subject.is_empty() && CV_STATISTICS.contains(stat) => {
+            subject.len()
+        }
+        _ => names.len().saturating_sub(1),
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -80,6 +80,8 @@ pub const POSITIVE_CLASS: Code = Code("MLP2026");
 pub const SPLIT_OPTIONS: Code = Code("MLP2030");
 pub const APPLY_SCHEMA: Code = Code("MLP2031");
 pub const LEAKAGE_FIT_ON_HELD_OUT: Code = Code("MLP2032");
+pub const CROSS_VALIDATION: Code = Code("MLP2033");
+pub const HYPER_SEARCH: Code = Code("MLP2034");
 
 pub const ALL: &[CodeInfo] = &[
     CodeInfo {
@@ -331,6 +333,16 @@ pub const ALL: &[CodeInfo] = &[
         code: LEAKAGE_FIT_ON_HELD_OUT,
         title: "a step fitted on a held-out part of a split",
         page: page!("MLP2032"),
+    },
+    CodeInfo {
+        code: CROSS_VALIDATION,
+        title: "a cross-validation that cannot be done",
+        page: page!("MLP2033"),
+    },
+    CodeInfo {
+        code: HYPER_SEARCH,
+        title: "a hyper-parameter search that cannot be done",
+        page: page!("MLP2034"),
     },
 ];
 

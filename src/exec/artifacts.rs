@@ -9,7 +9,7 @@ use super::metrics::ResidualSummary;
 use super::models::HyperValue;
 use super::ops::FitState;
 use super::profile::SourceProfile;
-use super::report::{self, Confusion, GroupTable};
+use super::report::{self, Confusion, CvReport, GroupTable, SearchRecord};
 use super::run::StageRecord;
 use super::stages::StageKind;
 use crate::check::types::{Schema, Value};
@@ -86,6 +86,10 @@ pub struct ModelArtifact {
     /// files of models without it stay as they were.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub positive: Option<String>,
+    /// The hyper-parameter search that chose `hyper`, when the model had
+    /// one; absent otherwise, so the files of other models stay as they were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchRecord>,
 }
 
 /// The source a model's transforms start from.
@@ -656,6 +660,12 @@ struct MetricsFile<'a> {
     /// with the reason.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     undefined: BTreeMap<String, &'a BTreeMap<String, String>>,
+    /// Each cross-validated model's folds and per-fold metrics, by model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    cv: BTreeMap<String, &'a CvReport>,
+    /// Each searched model's candidates and their scores, by model.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    search: BTreeMap<String, &'a SearchRecord>,
 }
 
 /// The mark in `run.json` that says mlp wrote the folder, so that a later
@@ -759,7 +769,8 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     let mut residuals = BTreeMap::new();
     let mut undefined = BTreeMap::new();
     let mut seen = std::collections::BTreeSet::new();
-    for e in outputs.evaluations {
+    // A cross-validation is not the model's first evaluation (see `run`).
+    for e in outputs.evaluations.iter().filter(|e| e.cv.is_none()) {
         let key = if seen.insert(e.name.as_str()) {
             e.name.clone()
         } else {
@@ -788,6 +799,16 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
             per_class,
             residuals,
             undefined,
+            cv: outputs
+                .evaluations
+                .iter()
+                .filter_map(|e| Some((e.name.clone(), e.cv.as_ref()?)))
+                .collect(),
+            search: outputs
+                .models
+                .iter()
+                .filter_map(|m| Some((m.name.clone(), m.search.as_ref()?)))
+                .collect(),
         })?,
     )?;
     for model in outputs.models {
@@ -844,7 +865,14 @@ pub fn point_latest(root: &Path, run_id: &str) -> Result<(), String> {
 }
 
 fn report_data(outputs: &RunOutputs) -> report::ReportData {
-    let models = outputs.evaluations.to_vec();
+    let mut models = outputs.evaluations.to_vec();
+    for model in &mut models {
+        model.search = outputs
+            .models
+            .iter()
+            .find(|m| m.name == model.name)
+            .and_then(|m| m.search.clone());
+    }
     let gates = outputs
         .gates
         .iter()

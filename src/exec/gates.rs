@@ -5,7 +5,7 @@
 //! model's kind, the bound is numbers and metrics); here they get values.
 
 use super::artifacts::Evaluation;
-use crate::check::{BlockInfo, Program};
+use crate::check::{metric_path_cut, BlockInfo, Program};
 use crate::resolve::Resolved;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, RuleKind, UnaryOp};
 use serde::Serialize;
@@ -167,26 +167,26 @@ fn value(
         ExprKind::Member { .. } => {
             let path = expr.as_path().ok_or("not a metric")?;
             let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
-            let (subject, metric) = names.split_at(names.len() - 1);
+            let (subject, metric) = names.split_at(metric_path_cut(&names));
             let subject = subject.join(".");
             let subject = if subject == "model" { model } else { &subject };
+            let metric = metric.join(".");
             metrics
                 .get(subject)
-                .and_then(|m| m.get(metric[0]))
+                .and_then(|m| m.get(&metric))
                 .copied()
                 .ok_or_else(|| {
                     let undefined = evaluations
                         .iter()
                         .filter(|e| e.name == subject)
-                        .find_map(|e| Some((e, e.undefined.get(metric[0])?)));
+                        .find_map(|e| Some((e, e.undefined.get(&metric)?)));
                     match undefined {
                         Some((e, why)) => format!(
-                            "`{subject}.{}` is not defined on `{}`: {why}",
-                            metric[0], e.evaluated_on
+                            "`{subject}.{metric}` is not defined on `{}`: {why}",
+                            e.evaluated_on
                         ),
                         None => format!(
-                            "`{subject}.{}` was not computed: add it to an `evaluate` of `{subject}`",
-                            metric[0]
+                            "`{subject}.{metric}` was not computed: add it to an `evaluate` of `{subject}`"
                         ),
                     }
                 })

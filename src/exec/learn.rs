@@ -155,7 +155,7 @@ fn classes_of(info: &ModelInfo) -> Vec<String> {
 /// The checked `hyper { }` record in the trainer's terms. The checker has
 /// already resolved params and validated every value against the
 /// catalogue; anything else here is refused rather than guessed at.
-fn hyper(info: &ModelInfo) -> Result<Hyper, String> {
+pub(super) fn hyper(info: &ModelInfo) -> Result<Hyper, String> {
     let mut hyper = Hyper::new();
     for (name, value) in &info.hyper {
         let value = match value {
@@ -310,6 +310,7 @@ pub fn train(
         model,
         feature_importances,
         positive: info.positive.clone(),
+        search: None,
     })
 }
 
@@ -349,6 +350,8 @@ pub fn evaluate(
         per_class: None,
         residual_summary: None,
         undefined: BTreeMap::new(),
+        cv: None,
+        search: None,
     };
     if frame.height() == 0 {
         let why = format!("`{}` has no rows to evaluate on", evaluation.evaluated_on);

@@ -539,3 +539,17 @@ pub fn silhouette(x: ArrayView2<f64>, labels: &[usize]) -> Result<f64> {
     }
     Ok(total / n as f64)
 }
+
+/// The mean and the population standard deviation (numpy's `std`, ddof 0,
+/// as `cross_val_score(...).std()` reports) of a metric over the folds of a
+/// cross-validation.
+pub fn mean_std(values: &[f64]) -> Result<(f64, f64)> {
+    if values.is_empty() {
+        return Err(MetricError::new("mean of no folds"));
+    }
+    check_finite(values, "cross-validation", "a fold's value")?;
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    Ok((mean, variance.sqrt()))
+}

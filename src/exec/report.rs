@@ -16,6 +16,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+mod cv;
+
 use super::metrics::{ClassScores, ResidualSummary};
 use super::profile::{SourceProfile, Summary};
 
@@ -95,6 +97,13 @@ pub struct ModelReport {
     /// the reason.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub undefined: BTreeMap<String, String>,
+    /// With `cv { }`: the folds and each metric's value on each of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv: Option<CvReport>,
+    /// The hyper-parameter search of the model, from its file, when it
+    /// had one: filled when the report is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchRecord>,
 }
 
 /// The per-class lines of a classification report, classes in the
@@ -103,6 +112,62 @@ pub struct ModelReport {
 pub struct PerClass {
     pub labels: Vec<String>,
     pub scores: Vec<ClassScores>,
+}
+
+/// A hyper-parameter search: every candidate tried, with its scores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchRecord {
+    pub metric: String,
+    pub higher_is_better: bool,
+    #[serde(flatten)]
+    pub dealt: Dealt,
+    /// The index in `trials` of the candidate the model was trained with.
+    pub best: usize,
+    pub trials: Vec<Trial>,
+}
+
+/// One candidate of a search: its values, and the metric on each fold.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trial {
+    pub hyper: BTreeMap<String, crate::exec::models::HyperValue>,
+    pub mean: f64,
+    pub std: f64,
+    pub folds: Vec<f64>,
+}
+
+/// How the rows of a cross-validation (or a search) were dealt into folds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dealt {
+    pub folds: usize,
+    pub seed: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stratify: Option<String>,
+    /// The table whose rows are dealt into folds, `holdout.train`.
+    pub rows_of: String,
+    /// The transforms fitted again on each fold's training rows.
+    pub refit: Vec<String>,
+    /// The fold of each row of `rows_of`, in the table's order.
+    pub fold_of_row: Vec<u32>,
+}
+
+/// A cross-validation: how the rows were dealt into folds, and each
+/// metric on every fold, scored by a model trained on the other folds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CvReport {
+    #[serde(flatten)]
+    pub dealt: Dealt,
+    /// The rows each fold's model is scored on.
+    pub fold_rows: Vec<usize>,
+    pub metrics: BTreeMap<String, CvMetric>,
+}
+
+/// One metric of a cross-validation: its value on each fold, their mean
+/// and population standard deviation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CvMetric {
+    pub mean: f64,
+    pub std: f64,
+    pub folds: Vec<f64>,
 }
 
 /// The groups of an evaluation that names a `groups` column.
@@ -934,6 +999,12 @@ fn model_card(page: &mut String, model: &ModelReport) {
     }
     if let Some(groups) = &model.groups {
         groups_table(page, groups);
+    }
+    if let Some(cv) = &model.cv {
+        cv::section(page, cv);
+    }
+    if let Some(search) = &model.search {
+        cv::search_section(page, search);
     }
     page.push_str("</section>\n");
 }

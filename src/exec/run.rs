@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
+mod cv;
+mod search;
+
 /// What a run needs from the front end: the checked program and its modules.
 pub struct Project<'a> {
     pub resolved: &'a Resolved,
@@ -208,13 +211,23 @@ pub(super) fn no_such_stage(stages: &[Stage], name: &str) -> String {
 
 /// Adds an evaluation's metrics under its model's name, or `MODEL on
 /// TABLE` when the model was evaluated before.
+///
+/// A cross-validation's metrics (`cv.accuracy.mean`, ...) join the model's
+/// own, where gates read them: a model has at most one (on its training
+/// table), and it does not count as the model's first evaluation.
 pub(super) fn insert_metrics(metrics: &mut Metrics, evaluation: &Evaluation) {
-    let key = if metrics.contains_key(&evaluation.name) {
+    let evaluated = metrics
+        .get(&evaluation.name)
+        .is_some_and(|m| m.keys().any(|k| !k.starts_with("cv.")));
+    let key = if evaluated && evaluation.cv.is_none() {
         format!("{} on {}", evaluation.name, evaluation.evaluated_on)
     } else {
         evaluation.name.clone()
     };
-    metrics.insert(key, evaluation.metrics.clone());
+    metrics
+        .entry(key)
+        .or_default()
+        .extend(evaluation.metrics.clone());
 }
 
 /// What a stage produced, in memory.
@@ -829,9 +842,20 @@ impl<'a> Runner<'a> {
                 let files = self.lineage_files(data)?;
                 let split_seed = self.program().split_seed_upstream(data);
                 let replay = self.replay(data, transforms, files);
-                let artifact = learn::train(block, info, &frame, replay, split_seed)
+                let (chosen, search) = match &info.search {
+                    Some(search) => {
+                        let (chosen, record) = self.search(stage, block, info, search)?;
+                        (std::borrow::Cow::Owned(chosen), Some(record))
+                    }
+                    None => (std::borrow::Cow::Borrowed(info), None),
+                };
+                let mut artifact = learn::train(block, &chosen, &frame, replay, split_seed)
                     .map_err(|e| fail(stage, e))?;
+                artifact.search = search;
                 Output::Model(Box::new(artifact))
+            }
+            BlockInfo::Evaluate(info) if info.cv.is_some() => {
+                Output::Evaluation(Box::new(self.cross_validate(stage, info)?))
             }
             BlockInfo::Evaluate(info) => {
                 let model_index = stage
@@ -976,25 +1000,11 @@ impl<'a> Runner<'a> {
         info: &crate::check::TransformInfo,
         cached: Option<TransformRecord>,
     ) -> Result<(Output, TransformRecord), RunError> {
-        let block = &self.program().blocks[stage.block];
-        let ast::ItemKind::Transform(decl) = &self.project.resolved.item(block.id).kind else {
-            return Err(fail(stage, "not a transform"));
-        };
-        let input_schema = self
-            .program()
-            .table_schema(&info.input.block)
-            .cloned()
-            .unwrap_or_default();
         let input_index = stage
             .deps
             .first()
             .copied()
             .ok_or_else(|| fail(stage, "no input"))?;
-        let mut joined: HashMap<String, LazyFrame> = HashMap::new();
-        for join in &info.joins {
-            joined.insert(join.block.clone(), self.table(stage, join)?.lazy());
-        }
-        let tables = |name: &str| joined.get(name).cloned();
         let input = match (self.output(input_index)?, &info.input.part) {
             (Output::Parts(mut parts), Some(part)) => {
                 let frame = parts
@@ -1004,6 +1014,35 @@ impl<'a> Runner<'a> {
             }
             (other, _) => other,
         };
+        let block = &self.program().blocks[stage.block];
+        self.transform_steps(stage, block, info, input, cached)
+    }
+
+    /// The steps of the transform `block` on `input`: a table, or parts
+    /// whose `train` part the fitted steps learn from (unless `cached`
+    /// gives their state). `stage` is the stage that runs them, which
+    /// failures name.
+    pub(super) fn transform_steps(
+        &self,
+        stage: &Stage,
+        block: &crate::check::Block,
+        info: &crate::check::TransformInfo,
+        input: Output,
+        cached: Option<TransformRecord>,
+    ) -> Result<(Output, TransformRecord), RunError> {
+        let ast::ItemKind::Transform(decl) = &self.project.resolved.item(block.id).kind else {
+            return Err(fail(stage, "not a transform"));
+        };
+        let input_schema = self
+            .program()
+            .table_schema(&info.input.block)
+            .cloned()
+            .unwrap_or_default();
+        let mut joined: HashMap<String, LazyFrame> = HashMap::new();
+        for join in &info.joins {
+            joined.insert(join.block.clone(), self.table(stage, join)?.lazy());
+        }
+        let tables = |name: &str| joined.get(name).cloned();
         // The cached state of each step of the chain (`apply` steps have
         // none of their own: theirs is read where the applied transform ran).
         let fitted: Option<Vec<FitState>> = match cached {
@@ -1098,7 +1137,7 @@ impl<'a> Runner<'a> {
             _ => Output::Parts(out),
         };
         let record = TransformRecord {
-            name: stage.name.clone(),
+            name: block.name.clone(),
             steps,
         };
         Ok((result, record))

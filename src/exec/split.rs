@@ -226,8 +226,17 @@ pub fn take_rows(frame: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame, OpErr
 
 /// `count` rows drawn without replacement, in their original order.
 pub fn sample_rows(frame: &DataFrame, count: usize, seed: u64) -> Result<DataFrame, OpError> {
+    let rows: Vec<IdxSize> = sample_indices(frame.height(), count, seed)
+        .into_iter()
+        .map(|i| i as IdxSize)
+        .collect();
+    take("sample", frame, &rows)
+}
+
+/// `count` of the numbers `0..n` drawn without replacement, sorted.
+pub fn sample_indices(n: usize, count: usize, seed: u64) -> Vec<usize> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
+    let mut rows: Vec<usize> = (0..n).collect();
     let count = count.min(rows.len());
     // A partial Fisher–Yates shuffle: only the first `count` places are drawn.
     for i in 0..count {
@@ -236,7 +245,7 @@ pub fn sample_rows(frame: &DataFrame, count: usize, seed: u64) -> Result<DataFra
     }
     rows.truncate(count);
     rows.sort_unstable();
-    take("sample", frame, &rows)
+    rows
 }
 
 fn take(op: &str, frame: &DataFrame, rows: &[IdxSize]) -> Result<DataFrame, OpError> {

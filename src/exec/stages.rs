@@ -3,7 +3,7 @@
 //! content-hash key of each.
 
 use super::cache::{hash_file, without_spans, KeyParts};
-use crate::check::{BlockInfo, Program, TableRef};
+use crate::check::{BlockInfo, CvInfo, Program, TableRef};
 use crate::resolve::Resolved;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -148,14 +148,23 @@ pub fn stages(program: &Program) -> Vec<Stage> {
                 (StageKind::Transform, deps)
             }
             BlockInfo::Split(s) => (StageKind::Split, vec![dep(&s.input)]),
-            BlockInfo::Model(m) => (StageKind::Model, vec![m.data.as_ref().and_then(dep)]),
-            BlockInfo::Evaluate(e) => (
-                StageKind::Evaluate,
-                vec![
+            BlockInfo::Model(m) => {
+                let mut deps = vec![m.data.as_ref().and_then(dep)];
+                if let Some(search) = &m.search {
+                    deps.extend(fold_inputs(program, &search.cv).into_iter().map(dep));
+                }
+                (StageKind::Model, deps)
+            }
+            BlockInfo::Evaluate(e) => {
+                let mut deps = vec![
                     e.model.as_deref().and_then(|m| by_name.get(m).copied()),
                     e.data.as_ref().and_then(dep),
-                ],
-            ),
+                ];
+                if let Some(cv) = &e.cv {
+                    deps.extend(fold_inputs(program, cv).into_iter().map(dep));
+                }
+                (StageKind::Evaluate, deps)
+            }
             BlockInfo::Policy(_) | BlockInfo::Deploy(_) => continue,
         };
         let mut deps: Vec<usize> = deps.into_iter().flatten().collect();
@@ -169,6 +178,18 @@ pub fn stages(program: &Program) -> Vec<Stage> {
         });
     }
     out
+}
+
+/// What a cross-validation reads besides the model: the rows it deals
+/// into folds, and the tables the transforms it runs again join.
+fn fold_inputs<'p>(program: &'p Program, cv: &'p CvInfo) -> Vec<&'p TableRef> {
+    let mut tables = vec![&cv.rows_of];
+    for name in &cv.refit {
+        if let Some(BlockInfo::Transform(t)) = program.by_name(name).map(|b| &b.info) {
+            tables.extend(&t.joins);
+        }
+    }
+    tables
 }
 
 /// The stage named `name` and every stage it needs, in order.

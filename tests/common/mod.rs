@@ -154,6 +154,23 @@ pub fn example_run(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     (dir, run_dir)
 }
 
+/// (stage, cached) of every stage in a run folder's run.json.
+pub fn stages(run_dir: &Path) -> Vec<(String, bool)> {
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap().to_string(),
+                s["cached"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Standard output then standard error, as text.
 pub fn text(output: &Output) -> String {
     format!(
