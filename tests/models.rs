@@ -103,8 +103,8 @@ fn logistic_regression_does_not_depend_on_the_matrix_layout() {
 
 #[test]
 fn binary_logistic_regression_scores_the_second_class() {
-    // Class 1 is the minority here, so linfa's internal "positive" class is
-    // class 0: the scores must still be those of class 1.
+    // Class 1 is the minority here: the scores must still be those of
+    // class 1, not of the more frequent class.
     let x = Array2::from_shape_vec((6, 1), vec![0.0, 1.0, 2.0, 3.0, 4.0, 10.0]).unwrap();
     let y = [0, 0, 0, 0, 1, 1];
     let names = ["low".to_string(), "high".to_string()];

@@ -364,24 +364,22 @@ def build_pipeline() -> tuple[Pipeline, LogisticRegression, str]:
 
 
 def logistic_regression(fitted: dict) -> LogisticRegression:
-    """A scikit-learn LogisticRegression with mlp's (linfa's) coefficients.
-
-    linfa models the log-odds of its "positive" class; scikit-learn's
-    binary `predict_proba` is the probability of `classes_[1]`, so the sign
-    is flipped when linfa's positive class is class 0 (as mlp does)."""
-    if fitted["algorithm"] != "logistic_regression" or list(fitted["fitted"]) != ["binary_logistic"]:
+    """A scikit-learn LogisticRegression with mlp's coefficients: one row of
+    weights and one intercept, the log-odds of the second class, as
+    scikit-learn's binary `coef_` and `intercept_`."""
+    if fitted["algorithm"] != "logistic_regression" or list(fitted["fitted"]) != ["logistic"]:
+        raise SystemExit("the model is not a logistic regression")
+    coefficients = fitted["fitted"]["logistic"]
+    if len(coefficients["weights"]) != 1:
         raise SystemExit("the model is not a binary logistic regression")
-    binary = fitted["fitted"]["binary_logistic"]
-    params = binary["params"]
-    weights = np.asarray(params["data"], dtype=np.float64).reshape(params["dim"])
-    intercept = float(binary["intercept"])
+    weights = np.asarray(coefficients["weights"][0], dtype=np.float64)
+    intercept = float(coefficients["intercepts"][0])
     if len(weights) != len(FEATURES):
         raise SystemExit(f"{len(weights)} coefficients for {len(FEATURES)} features")
-    sign = 1.0 if binary["labels"]["pos"]["class"] == 1 else -1.0
     model = LogisticRegression()
     model.classes_ = np.array(CLASSES)
-    model.coef_ = (sign * weights).reshape(1, -1)
-    model.intercept_ = np.array([sign * intercept])
+    model.coef_ = weights.reshape(1, -1)
+    model.intercept_ = np.array([intercept])
     model.n_features_in_ = len(FEATURES)
     return model
 

@@ -34,10 +34,7 @@ impl TrainedModel {
             )))
         };
         let consistent = match (&self.fitted, self.algorithm) {
-            (
-                Fitted::BinaryLogistic(_) | Fitted::MultiLogistic(_),
-                Algorithm::LogisticRegression,
-            )
+            (Fitted::Logistic(_), Algorithm::LogisticRegression)
             | (Fitted::Linear(_), Algorithm::LinearRegression)
             | (Fitted::Ridge(_), Algorithm::Ridge)
             | (Fitted::Tree(_), Algorithm::DecisionTree)
@@ -65,13 +62,8 @@ impl TrainedModel {
             return bad("the algorithm, its parameters and its classes do not match");
         }
         match &self.fitted {
-            Fitted::BinaryLogistic(m) => {
-                if !logistic::binary_shapes_ok(m, n, k) {
-                    return bad("coefficients or classes have the wrong size");
-                }
-            }
-            Fitted::MultiLogistic(m) => {
-                if !logistic::multi_shapes_ok(m, n, k) {
+            Fitted::Logistic(m) => {
+                if !logistic::shapes_ok(m, n, k) {
                     return bad("coefficients or classes have the wrong size");
                 }
             }

@@ -41,7 +41,6 @@ use linfa::traits::Predict;
 use linfa_bayes::GaussianNb;
 use linfa_clustering::KMeans;
 use linfa_elasticnet::ElasticNet;
-use linfa_logistic::{FittedLogisticRegression, MultiFittedLogisticRegression};
 use linfa_nn::distance::L2Dist;
 use linfa_svm::Svm;
 use ndarray::{Array1, Array2, ArrayView2};
@@ -153,7 +152,7 @@ pub enum Prediction {
 /// one intercept per output. Multinomial logistic regression has one row
 /// per class, in class order; a binary classifier has one row, for the
 /// log-odds of the second class (`classes[1]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Coefficients {
     pub weights: Vec<Vec<f64>>,
     pub intercepts: Vec<f64>,
@@ -162,8 +161,8 @@ pub struct Coefficients {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Fitted {
-    BinaryLogistic(FittedLogisticRegression<f64, usize>),
-    MultiLogistic(MultiFittedLogisticRegression<f64, usize>),
+    /// Its own coefficients, as [`TrainedModel::coefficients`] gives them.
+    Logistic(Coefficients),
     Linear(LinearFit),
     Ridge(LinearFit),
     ElasticNet(ElasticNet<f64>),
@@ -420,15 +419,7 @@ impl TrainedModel {
             )
         };
         Ok(match &self.fitted {
-            Fitted::BinaryLogistic(model) => Prediction::Classes(
-                logistic::binary_logit(model, x)
-                    .iter()
-                    .map(|&z| usize::from(z > 0.0))
-                    .collect(),
-            ),
-            Fitted::MultiLogistic(model) => {
-                classes_from(logistic::multi_logits(model, x, self.classes.len()))
-            }
+            Fitted::Logistic(model) => Prediction::Classes(logistic::classes(model, x)),
             Fitted::Linear(model) | Fitted::Ridge(model) => {
                 Prediction::Values(model.predict(x).to_vec())
             }
@@ -476,12 +467,7 @@ impl TrainedModel {
     /// Class probabilities (rows sum to 1), for models that have them.
     fn probabilities(&self, x: ArrayView2<f64>) -> Option<Array2<f64>> {
         match &self.fitted {
-            Fitted::BinaryLogistic(model) => Some(logistic::binary_probabilities(model, x)),
-            Fitted::MultiLogistic(model) => Some(softmax_rows(logistic::multi_logits(
-                model,
-                x,
-                self.classes.len(),
-            ))),
+            Fitted::Logistic(model) => Some(logistic::probabilities(model, x)),
             Fitted::Tree(tree) => {
                 let mut proba = Array2::zeros((x.nrows(), self.classes.len()));
                 for (mut out, row) in proba.rows_mut().into_iter().zip(x.rows()) {
@@ -551,12 +537,7 @@ impl TrainedModel {
     /// Linear coefficients, for the linear models (and the linear SVM).
     pub fn coefficients(&self) -> Option<Coefficients> {
         match &self.fitted {
-            Fitted::BinaryLogistic(model) => Some(logistic::binary_coefficients(model)),
-            Fitted::MultiLogistic(model) => Some(logistic::multi_coefficients(
-                model,
-                self.n_features,
-                self.classes.len(),
-            )),
+            Fitted::Logistic(model) => Some(model.clone()),
             Fitted::Linear(model) | Fitted::Ridge(model) => Some(Coefficients {
                 weights: vec![model.weights.clone()],
                 intercepts: vec![model.intercept],
