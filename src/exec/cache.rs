@@ -26,7 +26,8 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 ///    source or a transform keeps no table (it is computed again).
 /// 6: a source keeps its data profile (`profile.json`); evaluations their
 ///    per-class table, residual summary and undefined metrics.
-const CACHE_LAYOUT: u32 = 6;
+/// 7: logistic_regression saved as its coefficients (not linfa's model).
+const CACHE_LAYOUT: u32 = 7;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
