@@ -82,10 +82,7 @@ impl Runner<'_> {
                 let why = undefined
                     .get(&search.metric)
                     .map_or("it was not computed", String::as_str);
-                fail(
-                    stage,
-                    format!("`{}` on fold {fold}: {why}", search.metric),
-                )
+                fail(stage, format!("`{}` on fold {fold}: {why}", search.metric))
             })
         })?;
         let mut trials = Vec::with_capacity(candidates.len());
