@@ -60,7 +60,12 @@ fn every_example_s_report_draws_its_plots_in_chromium_without_errors() {
         ("diamonds", &["Predicted vs actual", "Coefficients"][..]),
         (
             "penguins",
-            &["Confusion matrix", "Feature importances", "Cluster sizes"][..],
+            &[
+                "Confusion matrix",
+                "Feature importances",
+                "Cluster sizes",
+                "Spread over the folds",
+            ][..],
         ),
     ] {
         let (_, run) = example_run(example);
