@@ -1505,27 +1505,24 @@ fn heat(share: f64) -> String {
     )
 }
 
-// -------------------------------------------------------------------- ROC
+// ------------------------------------------------ ROC and precision-recall
 
-fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
-    let caption = "ROC curve";
-    let mut points: Vec<(f64, f64)> = roc
+/// The dashed line a curve is read against (chance).
+const REFERENCE: &str = "stroke=\"#8a94a3\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"";
+/// The model's curve, and its swatch in the legend.
+const CURVE: &str = "stroke=\"#2f6db5\" stroke-width=\"2\"";
+
+/// The finite points of a curve in the unit square, clamped into it.
+fn unit_points(curve: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    curve
         .iter()
         .filter(|(x, y)| x.is_finite() && y.is_finite())
         .map(|&(x, y)| (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0)))
-        .collect();
-    if points.len() < 2 {
-        placeholder(
-            page,
-            caption,
-            "Not enough points for a ROC curve (both classes must occur in the evaluation data).",
-        );
-        return;
-    }
-    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let auc = area_under(&points);
-    let points = thin(drop_collinear(points), 2000);
+        .collect()
+}
 
+/// Opens a figure with a square plot of both rates from 0 to 1.
+fn unit_square(page: &mut String, caption: &str, x_title: &str, y_title: &str) -> Frame {
     let frame = Frame {
         left: 56.0,
         top: 10.0,
@@ -1539,22 +1536,45 @@ fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
         frame.left + frame.size + 14.0,
         frame.top + frame.size + 46.0,
     );
-    frame.draw(page, "False positive rate", "True positive rate");
-    let diagonal = "stroke=\"#8a94a3\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"";
-    line(page, frame.at((0.0, 0.0)), frame.at((1.0, 1.0)), diagonal);
-    let path: Vec<String> = points
+    frame.draw(page, x_title, y_title);
+    frame
+}
+
+/// `points` as the coordinates of an SVG `points` attribute.
+fn svg_points(frame: &Frame, points: &[(f64, f64)]) -> String {
+    points
         .iter()
         .map(|&p| {
             let (x, y) = frame.at(p);
             format!("{},{}", coord(x), coord(y))
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
+    let caption = "ROC curve";
+    let mut points = unit_points(roc);
+    if points.len() < 2 {
+        placeholder(
+            page,
+            caption,
+            "Not enough points for a ROC curve (both classes must occur in the evaluation data).",
+        );
+        return;
+    }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let auc = area_under(&points);
+    let points = thin(drop_collinear(points), 2000);
+
+    let frame = unit_square(page, caption, "False positive rate", "True positive rate");
+    line(page, frame.at((0.0, 0.0)), frame.at((1.0, 1.0)), REFERENCE);
+    let path = svg_points(&frame, &points);
     let (x_last, _) = frame.at((points[points.len() - 1].0, 0.0));
     let (x_first, y_base) = frame.at((points[0].0, 0.0));
     let _ = writeln!(
         page,
-        "<polygon points=\"{} {},{} {},{}\" fill=\"{BLUE}\" fill-opacity=\"0.08\"/>",
-        path.join(" "),
+        "<polygon points=\"{path} {},{} {},{}\" fill=\"{BLUE}\" fill-opacity=\"0.08\"/>",
         coord(x_last),
         coord(y_base),
         coord(x_first),
@@ -1562,18 +1582,14 @@ fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
     );
     let _ = writeln!(
         page,
-        "<polyline points=\"{}\" fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>",
-        path.join(" ")
+        "<polyline points=\"{path}\" fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>"
     );
     legend(
         page,
         &frame,
         &[
-            (
-                "stroke=\"#2f6db5\" stroke-width=\"2\"",
-                format!("Model (AUC = {auc:.3})"),
-            ),
-            (diagonal, "Chance".to_string()),
+            (CURVE, format!("Model (AUC = {auc:.3})")),
+            (REFERENCE, "Chance".to_string()),
         ],
     );
     close_figure(page, None);
@@ -1584,11 +1600,7 @@ fn roc_plot(page: &mut String, roc: &[(f64, f64)]) {
 /// share of positives (a model that ranks at random) for reference.
 fn precision_recall_plot(page: &mut String, curve: &[(f64, f64)]) {
     let caption = "Precision-recall curve";
-    let points: Vec<(f64, f64)> = curve
-        .iter()
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .map(|&(x, y)| (x.clamp(0.0, 1.0), y.clamp(0.0, 1.0)))
-        .collect();
+    let points = unit_points(curve);
     if points.len() < 2 {
         placeholder(
             page,
@@ -1609,48 +1621,24 @@ fn precision_recall_plot(page: &mut String, curve: &[(f64, f64)]) {
         steps.push(w[1]);
     }
     let steps = thin(drop_collinear(steps), 2000);
-    let frame = Frame {
-        left: 56.0,
-        top: 10.0,
-        size: 280.0,
-        x: Axis::new(0.0, 1.0, 0.0, 6),
-        y: Axis::new(0.0, 1.0, 0.0, 6),
-    };
-    open_figure(
-        page,
-        caption,
-        frame.left + frame.size + 14.0,
-        frame.top + frame.size + 46.0,
-    );
-    frame.draw(page, "Recall", "Precision");
-    let chance = "stroke=\"#8a94a3\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"";
+    let frame = unit_square(page, caption, "Recall", "Precision");
     line(
         page,
         frame.at((0.0, base_rate)),
         frame.at((1.0, base_rate)),
-        chance,
+        REFERENCE,
     );
-    let path: Vec<String> = steps
-        .iter()
-        .map(|&p| {
-            let (x, y) = frame.at(p);
-            format!("{},{}", coord(x), coord(y))
-        })
-        .collect();
     let _ = writeln!(
         page,
         "<polyline class=\"pr\" points=\"{}\" fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>",
-        path.join(" ")
+        svg_points(&frame, &steps)
     );
     legend(
         page,
         &frame,
         &[
-            (
-                "stroke=\"#2f6db5\" stroke-width=\"2\"",
-                format!("Model (AP = {average_precision:.3})"),
-            ),
-            (chance, format!("Chance ({base_rate:.2})")),
+            (CURVE, format!("Model (AP = {average_precision:.3})")),
+            (REFERENCE, format!("Chance ({base_rate:.2})")),
         ],
     );
     close_figure(page, None);
