@@ -142,6 +142,18 @@ fn classifier() -> ModelReport {
                     support: 133,
                 },
             ],
+            macro_average: ClassScores {
+                precision: (0.8664 + 0.7101) / 2.0,
+                recall: (0.8502 + 0.7368) / 2.0,
+                f1: (0.8582 + 0.7232) / 2.0,
+                support: 400,
+            },
+            weighted_average: ClassScores {
+                precision: (0.8664 * 267.0 + 0.7101 * 133.0) / 400.0,
+                recall: (0.8502 * 267.0 + 0.7368 * 133.0) / 400.0,
+                f1: (0.8582 * 267.0 + 0.7232 * 133.0) / 400.0,
+                support: 400,
+            },
         }),
         undefined: [(
             "demographic_parity_difference".to_string(),

@@ -5,7 +5,7 @@ use super::artifacts::{
     Evaluation, FeatureBins, InputSchema, ModelArtifact, TrainedOn, TransformRecord,
 };
 use super::fairness::{self, Grouping};
-use super::metrics;
+use super::metrics::{self, ClassScores};
 use super::models::{
     self, Algorithm, Hyper, HyperValue, ModelKind, Prediction, Target, TrainedModel,
 };
@@ -487,10 +487,37 @@ pub fn evaluate(
                 record(&mut evaluation, metric, value);
             }
             if let Ok(scores) = metrics::per_class(&truth, &predicted, classes.len()) {
-                evaluation.per_class = Some(PerClass {
-                    labels: classes.clone(),
-                    scores,
-                });
+                type Average = fn(&[usize], &[usize]) -> metrics::Result<f64>;
+                let average = |precision: Average,
+                               recall: Average,
+                               f1: Average|
+                 -> metrics::Result<ClassScores> {
+                    Ok(ClassScores {
+                        precision: precision(&truth, &predicted)?,
+                        recall: recall(&truth, &predicted)?,
+                        f1: f1(&truth, &predicted)?,
+                        support: truth.len() as u64,
+                    })
+                };
+                let macro_average = average(
+                    metrics::precision_macro,
+                    metrics::recall_macro,
+                    metrics::f1_macro,
+                );
+                let weighted_average = average(
+                    metrics::precision_weighted,
+                    metrics::recall_weighted,
+                    metrics::f1_weighted,
+                );
+                if let (Ok(macro_average), Ok(weighted_average)) = (macro_average, weighted_average)
+                {
+                    evaluation.per_class = Some(PerClass {
+                        labels: classes.clone(),
+                        scores,
+                        macro_average,
+                        weighted_average,
+                    });
+                }
             }
             if let Some(scores) = &scores {
                 evaluation.roc = Some(roc_points(scores, &is_positive));

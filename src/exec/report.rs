@@ -112,6 +112,10 @@ pub struct ModelReport {
 pub struct PerClass {
     pub labels: Vec<String>,
     pub scores: Vec<ClassScores>,
+    /// The `_macro` metrics, with the evaluated rows as support.
+    pub macro_average: ClassScores,
+    /// The `_weighted` metrics, with the evaluated rows as support.
+    pub weighted_average: ClassScores,
 }
 
 /// A hyper-parameter search: every candidate tried, with its scores.
@@ -1036,39 +1040,19 @@ fn per_class_table(page: &mut String, table: &PerClass) {
     for (label, s) in table.labels.iter().zip(&table.scores) {
         row(page, label, (s.precision, s.recall, s.f1), s.support, "");
     }
-    let n = table.scores.len().max(1) as f64;
-    let total: u64 = table.scores.iter().map(|s| s.support).sum();
-    let mean = |pick: fn(&ClassScores) -> f64| table.scores.iter().map(pick).sum::<f64>() / n;
-    let weighted = |pick: fn(&ClassScores) -> f64| {
-        if total == 0 {
-            0.0
-        } else {
-            table
-                .scores
-                .iter()
-                .map(|s| pick(s) * s.support as f64)
-                .sum::<f64>()
-                / total as f64
-        }
-    };
-    let precision: fn(&ClassScores) -> f64 = |s| s.precision;
-    let recall: fn(&ClassScores) -> f64 = |s| s.recall;
-    let f1: fn(&ClassScores) -> f64 = |s| s.f1;
     let average = " class=\"average\"";
-    row(
-        page,
-        "macro average",
-        (mean(precision), mean(recall), mean(f1)),
-        total,
-        average,
-    );
-    row(
-        page,
-        "weighted average",
-        (weighted(precision), weighted(recall), weighted(f1)),
-        total,
-        average,
-    );
+    for (name, s) in [
+        ("macro average", &table.macro_average),
+        ("weighted average", &table.weighted_average),
+    ] {
+        row(
+            page,
+            name,
+            (s.precision, s.recall, s.f1),
+            s.support,
+            average,
+        );
+    }
     page.push_str("</tbody></table></div>\n");
 }
 
