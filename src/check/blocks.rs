@@ -797,13 +797,13 @@ impl<'r> Checker<'r> {
                 "order by an int, float or datetime column, like a date or a year",
             )?;
             if nullable {
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::SPLIT_OPTIONS,
-                        format!("cannot order by `{}`: it may be null, and a null has no place in time", col.name),
-                    )
-                    .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
-                    .with_help(format!("remove the rows without one before the split: `filter(not is_null({}))` narrows the column", col.name)),
+                self.nullable_split_column(
+                    file,
+                    span,
+                    &col,
+                    "order by",
+                    "has no place in time",
+                    "one",
                 );
                 return None;
             }
@@ -919,18 +919,35 @@ impl<'r> Checker<'r> {
         }
     }
 
+    /// MLP2030 for a split on a nullable column: `cannot ACTION `col`: ...
+    /// a null WHY`, with the filter that removes the rows without ONE.
+    fn nullable_split_column(
+        &mut self,
+        file: FileId,
+        span: Span,
+        col: &Column,
+        action: &str,
+        why: &str,
+        one: &str,
+    ) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::SPLIT_OPTIONS,
+                format!("cannot {action} `{}`: it may be null, and a null {why}", col.name),
+            )
+            .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
+            .with_help(format!(
+                "remove the rows without {one} before the split: `filter(not is_null({}))` narrows the column",
+                col.name
+            )),
+        );
+    }
+
     /// The parts a `by` column can name: an enum's variants, which must be
     /// part names, or `train` and `test` for a str.
     fn split_by(&mut self, file: FileId, span: Span, col: Column) -> Option<SplitBy> {
         if col.nullable {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::SPLIT_OPTIONS,
-                    format!("cannot split by `{}`: it may be null, and a null names no part", col.name),
-                )
-                .with_label(file, span, format!("`{}` is {}", col.name, col.type_text()))
-                .with_help(format!("remove the rows without a part before the split: `filter(not is_null({}))` narrows the column", col.name)),
-            );
+            self.nullable_split_column(file, span, &col, "split by", "names no part", "a part");
             return None;
         }
         let parts: Vec<String> = match &col.ty {
