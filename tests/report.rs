@@ -48,20 +48,7 @@ fn blank_model(name: &str, algorithm: &str, kind: &str) -> ModelReport {
         algorithm: algorithm.to_string(),
         kind: kind.to_string(),
         evaluated_on: "holdout.test".to_string(),
-        rows: 0,
-        metrics: BTreeMap::new(),
-        confusion: None,
-        roc: None,
-        residuals: None,
-        weights: None,
-        clusters: None,
-        groups: None,
-        precision_recall: None,
-        per_class: None,
-        residual_summary: None,
-        undefined: BTreeMap::new(),
-        cv: None,
-        search: None,
+        ..Default::default()
     }
 }
 

@@ -339,19 +339,8 @@ pub fn evaluate(
         algorithm: artifact.algorithm.clone(),
         kind: artifact.kind.clone(),
         rows: frame.height(),
-        metrics: BTreeMap::new(),
-        confusion: None,
-        roc: None,
-        residuals: None,
         weights: weights(&model, &artifact.features),
-        clusters: None,
-        groups: None,
-        precision_recall: None,
-        per_class: None,
-        residual_summary: None,
-        undefined: BTreeMap::new(),
-        cv: None,
-        search: None,
+        ..Default::default()
     };
     if frame.height() == 0 {
         let why = format!("`{}` has no rows to evaluate on", evaluation.evaluated_on);

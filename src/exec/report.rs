@@ -59,7 +59,7 @@ pub struct Lineage {
 }
 
 /// One evaluated model and what to plot for it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ModelReport {
     pub name: String,
     pub algorithm: String,

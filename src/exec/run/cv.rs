@@ -190,22 +190,13 @@ impl Runner<'_> {
             evaluated_on: shown(data),
             rows: fold_rows.iter().sum(),
             metrics: flat,
-            confusion: None,
-            roc: None,
-            residuals: None,
-            weights: None,
-            clusters: None,
-            groups: None,
-            precision_recall: None,
-            per_class: None,
-            residual_summary: None,
             undefined,
-            search: None,
             cv: Some(CvReport {
                 dealt: dealt(cv, fold_of_row),
                 fold_rows,
                 metrics: summary,
             }),
+            ..Default::default()
         })
     }
 
