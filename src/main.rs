@@ -972,10 +972,13 @@ fn default_jobs() -> usize {
 
 /// Compiles the one pipeline at `path` and hands it to `work`; a pipeline
 /// with errors never reaches it.
+/// Compiles the pipeline at `path` and hands it to `work`; with `report`,
+/// the project carries the dependency graph drawn for a run's report.
 fn with_project(
     path: &std::path::Path,
     options: &Options,
     access: &driver::Access,
+    report: bool,
     work: impl FnOnce(&Project) -> u8,
 ) -> Result<u8, IoError> {
     let entries = driver::entries(&[path.to_path_buf()])?;
@@ -1003,7 +1006,7 @@ fn with_project(
         program: &compilation.program,
         root: compilation.project_dir.clone(),
         data_files: &compilation.data_files,
-        graph_svg: Some(mlp::graph::to_svg(&driver::graph_view(&compilation))),
+        graph_svg: report.then(|| mlp::graph::to_svg(&driver::graph_view(&compilation))),
     }))
 }
 
@@ -1022,7 +1025,7 @@ fn run(
             message,
         })?;
     }
-    with_project(path, options, access, |project| {
+    with_project(path, options, access, true, |project| {
         let progress = progress::Progress::new(mode);
         let show = |event: &mlp::exec::run::Event| progress.event(event);
         run_and_report(project, run_options, &show)
@@ -1056,7 +1059,9 @@ fn run_alone(
         eprintln!("error: {message}");
         return Ok(EXIT_USAGE);
     }
-    with_project(path, options, access, |project| {
+    // Only collecting writes a report.
+    let report = alone.stage.is_none();
+    with_project(path, options, access, report, |project| {
         let progress = progress::Progress::new(mode);
         let show = |event: &mlp::exec::run::Event| progress.event(event);
         let result = match alone.stage {
@@ -1142,7 +1147,7 @@ fn plan(
     run_options: &RunOptions,
     format: DiagnosticFormat,
 ) -> Result<u8, IoError> {
-    with_project(path, options, access, |project| {
+    with_project(path, options, access, false, |project| {
         let plan = match mlp::exec::run::plan(project, run_options) {
             Ok(plan) => plan,
             Err(error) => {

@@ -811,11 +811,16 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
                 .collect(),
         })?,
     )?;
+    // Each model file's hash, from the bytes written: the report's lineage
+    // names the hash an approval is for.
+    let mut model_hashes = BTreeMap::new();
     for model in outputs.models {
+        let bytes = json(model)?;
         write(
             &dir.join("models").join(format!("{}.json", model.name)),
-            &json(model)?,
+            &bytes,
         )?;
+        model_hashes.insert(model.name.as_str(), hash_bytes(&bytes));
     }
     write(
         &dir.join("run.json"),
@@ -829,7 +834,7 @@ fn write_run_into(dir: &Path, outputs: &RunOutputs) -> Result<(), String> {
     )?;
     write(
         &dir.join("report.html"),
-        report::render(&report_data(outputs)).as_bytes(),
+        report::render(&report_data(outputs, &model_hashes)).as_bytes(),
     )
 }
 
@@ -864,7 +869,7 @@ pub fn point_latest(root: &Path, run_id: &str) -> Result<(), String> {
     std::fs::rename(&tmp, &latest).map_err(words)
 }
 
-fn report_data(outputs: &RunOutputs) -> report::ReportData {
+fn report_data(outputs: &RunOutputs, model_hashes: &BTreeMap<&str, String>) -> report::ReportData {
     let mut models = outputs.evaluations.to_vec();
     for model in &mut models {
         model.search = outputs
@@ -917,7 +922,10 @@ fn report_data(outputs: &RunOutputs) -> report::ReportData {
             .map(|m| report::Lineage {
                 model: m.name.clone(),
                 algorithm: m.algorithm.clone(),
-                model_hash: json(m).map(|bytes| hash_bytes(&bytes)).unwrap_or_default(),
+                model_hash: model_hashes
+                    .get(m.name.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
                 trained_on: m.trained_on.table.clone(),
                 rows: m.trained_on.rows,
                 data_hash: m.trained_on.hash.clone(),
