@@ -134,72 +134,58 @@ fn present_labels(y_true: &[usize], y_pred: &[usize]) -> Vec<usize> {
     labels
 }
 
-fn macro_average(
+/// The mean of a per-class score over the classes that occur in either
+/// vector: each class alike (`_macro`), or `weighted` by its number of true
+/// samples (`_weighted`).
+fn average(
     y_true: &[usize],
     y_pred: &[usize],
     what: &str,
     pick: fn((f64, f64, f64)) -> f64,
+    weighted: bool,
 ) -> Result<f64> {
     check_pair(y_true.len(), y_pred.len(), what)?;
-    let labels = present_labels(y_true, y_pred);
-    let sum: f64 = labels
-        .iter()
-        .map(|&c| {
-            let (tp, fp, fn_) = counts(y_true, y_pred, c);
-            pick(prf(tp, fp, fn_))
-        })
-        .sum();
-    Ok(sum / labels.len() as f64)
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for c in present_labels(y_true, y_pred) {
+        let (tp, fp, fn_) = counts(y_true, y_pred, c);
+        // tp + fn is the class's number of true samples.
+        let weight = if weighted { tp + fn_ } else { 1.0 };
+        sum += pick(prf(tp, fp, fn_)) * weight;
+        weights += weight;
+    }
+    Ok(sum / weights)
 }
 
 /// Unweighted mean of the per-class precisions.
 pub fn precision_macro(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    macro_average(y_true, y_pred, "precision_macro", |m| m.0)
+    average(y_true, y_pred, "precision_macro", |m| m.0, false)
 }
 
 /// Unweighted mean of the per-class recalls.
 pub fn recall_macro(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    macro_average(y_true, y_pred, "recall_macro", |m| m.1)
+    average(y_true, y_pred, "recall_macro", |m| m.1, false)
 }
 
 /// Unweighted mean of the per-class F1 scores.
 pub fn f1_macro(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    macro_average(y_true, y_pred, "f1_macro", |m| m.2)
+    average(y_true, y_pred, "f1_macro", |m| m.2, false)
 }
 
 /// The support-weighted mean of the per-class precisions (scikit-learn's
 /// `average="weighted"`: over the classes that occur, each weighted by its
 /// number of true samples).
 pub fn precision_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    weighted_average(y_true, y_pred, "precision_weighted", |m| m.0)
+    average(y_true, y_pred, "precision_weighted", |m| m.0, true)
 }
 
 /// The support-weighted mean of the per-class recalls.
 pub fn recall_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    weighted_average(y_true, y_pred, "recall_weighted", |m| m.1)
+    average(y_true, y_pred, "recall_weighted", |m| m.1, true)
 }
 
 /// The support-weighted mean of the per-class F1 scores.
 pub fn f1_weighted(y_true: &[usize], y_pred: &[usize]) -> Result<f64> {
-    weighted_average(y_true, y_pred, "f1_weighted", |m| m.2)
-}
-
-fn weighted_average(
-    y_true: &[usize],
-    y_pred: &[usize],
-    what: &str,
-    pick: fn((f64, f64, f64)) -> f64,
-) -> Result<f64> {
-    check_pair(y_true.len(), y_pred.len(), what)?;
-    let sum: f64 = present_labels(y_true, y_pred)
-        .iter()
-        .map(|&c| {
-            let (tp, fp, fn_) = counts(y_true, y_pred, c);
-            // tp + fn is the class's number of true samples: its weight.
-            pick(prf(tp, fp, fn_)) * (tp + fn_)
-        })
-        .sum();
-    Ok(sum / y_true.len() as f64)
+    average(y_true, y_pred, "f1_weighted", |m| m.2, true)
 }
 
 /// One class's line of a classification report.
