@@ -27,7 +27,8 @@ pub const MLP_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// 6: a source keeps its data profile (`profile.json`); evaluations their
 ///    per-class table, residual summary and undefined metrics.
 /// 7: logistic_regression saved as its coefficients (not linfa's model).
-const CACHE_LAYOUT: u32 = 7;
+/// 8: a per-class table keeps its macro and weighted averages.
+const CACHE_LAYOUT: u32 = 8;
 
 /// What a stage's key is made of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
